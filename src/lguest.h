@@ -1,0 +1,106 @@
+/*
+ * lguest.h - what every part of the Launcher shares.
+ *
+ * The Launcher is three layers: a hypervisor backend (src/kvm/, later
+ * /dev/lguest) that runs the virtual CPU, a platform (src/x86/, src/hw/)
+ * that lays out "physical" memory and emulates the few chips a PC kernel
+ * expects, and the devices.  Devices and chips never call the backend
+ * directly: they go through struct vm and the helpers declared here.
+ */
+#ifndef LGUEST_H
+#define LGUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <err.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+#define KiB (1ULL << 10)
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Exit statuses, documented in lguest(1).  err()/errx() exit with
+ * EXIT_ERROR; the command-line parser uses EXIT_USAGE.
+ */
+enum {
+	EXIT_POWEROFF = 0,	/* the guest powered itself off */
+	EXIT_ERROR = 1,		/* bad input, or the Launcher failed */
+	EXIT_USAGE = 2,		/* the command line made no sense */
+	EXIT_CRASH = 3,		/* the guest crashed or panicked */
+	EXIT_CONSOLE = 4,	/* stopped from the console (Ctrl-A x, ^C^C^C) */
+};
+
+/* Why the guest stopped running. */
+enum stop_reason {
+	STOP_NONE,
+	STOP_POWEROFF,
+	STOP_REBOOT,
+	STOP_CRASH,
+	STOP_CONSOLE,
+};
+
+struct hv_ops;
+
+/*
+ * One of these describes the whole machine.  Guest RAM is one host
+ * mapping; guest-physical addresses below the 32-bit PCI hole map to the
+ * start of it, and what does not fit below the hole continues at 4 GiB.
+ */
+struct vm {
+	const struct hv_ops *hv;
+	void *hv_priv;		/* the backend's own state */
+
+	u8 *ram;		/* host address of guest RAM */
+	u64 ram_size;		/* bytes of guest RAM */
+	u64 low_end;		/* RAM below the hole: [0, low_end) */
+	/* RAM above 4 GiB: [4 GiB, 4 GiB + ram_size - low_end) */
+
+	/* Filled by the kernel loader, used to start the vCPU. */
+	u64 entry;		/* guest-physical entry point */
+	u64 boot_params;	/* guest-physical address of boot_params */
+	u64 kernel_end;		/* first byte after the loaded kernel */
+};
+
+/* Guest-physical layout of the platform (see src/x86/layout.h). */
+#define HIGH_RAM_START	(4 * GiB)
+
+/*L:010 Every guest address the Launcher follows goes through guest_ptr():
+ * it returns the host address of [gpa, gpa + len) when all of it is guest
+ * RAM, else NULL.  The sum is checked for overflow, so a hostile guest
+ * cannot make us reach outside the mapping. */
+void *guest_ptr(const struct vm *vm, u64 gpa, u64 len);
+
+/* Port I/O: chips register a handler for a range of ports. */
+typedef void (*pio_fn)(void *opaque, u16 port, u8 *data, int size, bool write);
+void pio_register(u16 base, u16 count, pio_fn fn, void *opaque);
+void pio_dispatch(u16 port, u8 *data, int size, bool write);
+
+/* MMIO, the same way, for guest-physical ranges outside RAM. */
+typedef void (*mmio_fn)(void *opaque, u64 addr, u8 *data, int size, bool write);
+void mmio_register(u64 base, u64 len, mmio_fn fn, void *opaque);
+void mmio_dispatch(u64 addr, u8 *data, int size, bool write);
+
+/* Set an interrupt line of the guest's interrupt controller. */
+void vm_irq_line(struct vm *vm, int irq, int level);
+
+/* Ask the main thread to stop the guest for this reason (any thread). */
+void vm_stop(enum stop_reason why);
+
+/* --verbose */
+extern bool verbose_flag;
+#define verbose(...) \
+	do { if (verbose_flag) warnx(__VA_ARGS__); } while (0)
+
+/* Small helpers that die with a useful message instead of failing. */
+int open_or_die(const char *name, int flags);
+void *malloc_or_die(size_t size);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * boot.h - loading a Linux kernel (or the test guest) the way the x86
+ * boot protocol asks, and describing the machine to it.
+ */
+#ifndef LGUEST_X86_BOOT_H
+#define LGUEST_X86_BOOT_H
+
+#include "lguest.h"
+
+/* One e820 range; type 1 = usable RAM, 2 = reserved. */
+struct e820_range {
+	u64 addr, size;
+	u32 type;
+};
+
+/* The map we give the guest; at most E820_MAX ranges.  Returns the count. */
+#define E820_MAX 8
+int e820_build(const struct vm *vm, struct e820_range *map);
+
+/*
+ * Load a bzImage, an ELF64 vmlinux, or a gzip-compressed one of those.
+ * Sets vm->entry and vm->kernel_end, and keeps the kernel's setup header
+ * for boot_setup().  Anything else: errx() with what the file is and what
+ * is accepted.
+ */
+void boot_load_kernel(struct vm *vm, const char *file);
+
+/* Place the initrd below the kernel's initrd_addr_max, page aligned. */
+void boot_load_initrd(struct vm *vm, const char *file);
+
+/* Write boot_params (command line, e820, initrd), the GDT and the
+ * identity page tables; sets vm->boot_params. */
+void boot_setup(struct vm *vm, const char *cmdline);
+
+/* Build the ACPI tables in [BIOS_START, BIOS_END). */
+void acpi_build(struct vm *vm);
+
+#endif
