@@ -1,0 +1,42 @@
+/*
+ * hv.h - the hypervisor backend interface.
+ *
+ * The original Launcher talked to /dev/lguest; today's talks to /dev/kvm.
+ * Everything above this line of code asks for the same few services:
+ * map guest RAM, start the vCPU, raise an interrupt, bind an eventfd to
+ * a doorbell (KVM_IOEVENTFD, once LHREQ_EVENTFD) and an eventfd to an
+ * interrupt (KVM_IRQFD, once LHREQ_IRQ).
+ */
+#ifndef LGUEST_HV_H
+#define LGUEST_HV_H
+
+#include "lguest.h"
+
+struct hv_ops {
+	const char *name;
+
+	/* Open the device and create the machine around vm->ram. */
+	void (*init)(struct vm *vm);
+
+	/* Create the vCPU in the state the 64-bit boot protocol wants. */
+	void (*vcpu_init)(struct vm *vm);
+
+	/* Run the vCPU until the guest stops; dispatches I/O meanwhile.
+	 * Called on the vCPU thread; returns only through vm_stop(). */
+	void (*vcpu_run)(struct vm *vm);
+
+	/* Drive an interrupt line (level 0 or 1). */
+	void (*irq_line)(struct vm *vm, int irq, int level);
+
+	/* Let a guest write of @len bytes to @addr (port I/O if @pio)
+	 * signal @fd without an exit to us.  -1 if unsupported. */
+	int (*ioeventfd)(struct vm *vm, int fd, u64 addr, int len, bool pio,
+			 bool add);
+
+	/* Let a write to @fd raise interrupt @gsi in the guest. */
+	int (*irqfd)(struct vm *vm, int fd, int gsi, bool add);
+};
+
+extern const struct hv_ops kvm_ops;
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * hw.h - the legacy chips of a PC that a kernel expects to find.
+ */
+#ifndef LGUEST_HW_H
+#define LGUEST_HW_H
+
+#include "lguest.h"
+
+/* 8250 UART at COM1: output to @out_fd, input pushed by the console. */
+void serial_init(struct vm *vm, int out_fd);
+void serial_input(const u8 *buf, size_t len);
+
+/* i8042 keyboard controller: only what reboot and probing need. */
+void i8042_init(struct vm *vm);
+
+/* ACPI PM1 event/control blocks, PM timer and the reset register. */
+void acpi_pm_init(struct vm *vm);
+void acpi_pm_power_button(void);
+
+/* QEMU-compatible pvpanic port. */
+void pvpanic_init(struct vm *vm);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * serial.c - an 8250/16550A UART at COM1.
+ *
+ * A PC kernel's first words go here (earlyprintk=serial, console=ttyS0),
+ * long before any virtio driver loads, and so do the test guest's.  We
+ * transmit at once, so the transmitter is always empty; received bytes
+ * wait in a FIFO until the guest reads them.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hw/hw.h"
+#include "x86/layout.h"
+
+enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
+
+#define IER_RDI		0x01	/* interrupt when data received */
+#define IER_THRI	0x02	/* interrupt when transmitter empty */
+#define IIR_NONE	0x01
+#define IIR_THRI	0x02
+#define IIR_RDI		0x04
+#define IIR_FIFO	0xc0
+#define FCR_ENABLE	0x01
+#define FCR_CLEAR_RX	0x02
+#define LCR_DLAB	0x80
+#define MCR_LOOP	0x10
+#define LSR_DR		0x01
+#define LSR_THRE	0x20
+#define LSR_TEMT	0x40
+
+#define FIFO_SIZE	4096
+
+static struct uart {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	int out_fd;
+	u8 ier, fcr, lcr, mcr, scr, dll, dlm;
+	bool thri;		/* a "transmitter empty" interrupt is due */
+	int irq_level;
+	u8 fifo[FIFO_SIZE];
+	unsigned head, count;
+} com1 = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The line is level-triggered: up while anything enabled is pending. */
+static void update_irq(struct uart *u)
+{
+	int level = ((u->ier & IER_RDI) && u->count) ||
+		    ((u->ier & IER_THRI) && u->thri);
+
+	if (level != u->irq_level) {
+		u->irq_level = level;
+		vm_irq_line(u->vm, IRQ_COM1, level);
+	}
+}
+
+static void push(struct uart *u, u8 c)
+{
+	if (u->count == FIFO_SIZE)
+		return;		/* overrun: the byte is lost, as on a UART */
+	u->fifo[(u->head + u->count++) % FIFO_SIZE] = c;
+}
+
+static void transmit(struct uart *u, u8 c)
+{
+	if (u->mcr & MCR_LOOP) {
+		push(u, c);
+		return;
+	}
+	while (write(u->out_fd, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static u8 msr(struct uart *u)
+{
+	u8 m = u->mcr;
+
+	if (!(m & MCR_LOOP))
+		return 0xb0;	/* carrier, data set ready, clear to send */
+	/* Loopback: the modem outputs come back as inputs. */
+	return ((m & 0x02) << 3) | ((m & 0x01) << 5) | ((m & 0x04) << 4) |
+	       ((m & 0x08) << 4);
+}
+
+static u8 uart_read(struct uart *u, int reg)
+{
+	u8 v;
+
+	switch (reg) {
+	case RBR_THR:
+		if (u->lcr & LCR_DLAB)
+			return u->dll;
+		if (!u->count)
+			return 0;
+		v = u->fifo[u->head];
+		u->head = (u->head + 1) % FIFO_SIZE;
+		u->count--;
+		return v;
+	case IER:
+		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+	case IIR_FCR:
+		v = (u->fcr & FCR_ENABLE) ? IIR_FIFO : 0;
+		if ((u->ier & IER_RDI) && u->count)
+			return v | IIR_RDI;
+		if ((u->ier & IER_THRI) && u->thri) {
+			u->thri = false;	/* reading IIR acknowledges it */
+			return v | IIR_THRI;
+		}
+		return v | IIR_NONE;
+	case LCR:
+		return u->lcr;
+	case MCR:
+		return u->mcr;
+	case LSR:
+		return LSR_THRE | LSR_TEMT | (u->count ? LSR_DR : 0);
+	case MSR:
+		return msr(u);
+	default:
+		return u->scr;
+	}
+}
+
+static void uart_write(struct uart *u, int reg, u8 v)
+{
+	switch (reg) {
+	case RBR_THR:
+		if (u->lcr & LCR_DLAB) {
+			u->dll = v;
+			return;
+		}
+		transmit(u, v);
+		u->thri = true;
+		return;
+	case IER:
+		if (u->lcr & LCR_DLAB) {
+			u->dlm = v;
+			return;
+		}
+		/* Enabling the THRE interrupt with an empty transmitter
+		 * raises it at once, as the 16550A does. */
+		if ((v & IER_THRI) && !(u->ier & IER_THRI))
+			u->thri = true;
+		u->ier = v & 0x0f;
+		return;
+	case IIR_FCR:
+		u->fcr = v & 0xc9;
+		if (v & FCR_CLEAR_RX)
+			u->count = 0;
+		return;
+	case LCR:
+		u->lcr = v;
+		return;
+	case MCR:
+		u->mcr = v & 0x1f;
+		return;
+	case SCR:
+		u->scr = v;
+		return;
+	default:
+		return;		/* LSR and MSR are read-only */
+	}
+}
+
+static void uart_io(void *opaque, u16 port, u8 *data, int size, bool write)
+{
+	struct uart *u = opaque;
+	int reg = port - PORT_COM1;
+
+	pthread_mutex_lock(&u->lock);
+	if (write)
+		uart_write(u, reg, data[0]);
+	else
+		data[0] = uart_read(u, reg);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	if (!write && size > 1)
+		memset(data + 1, 0xff, size - 1);
+}
+
+void serial_input(const u8 *buf, size_t len)
+{
+	struct uart *u = &com1;
+
+	pthread_mutex_lock(&u->lock);
+	for (size_t i = 0; i < len; i++)
+		push(u, buf[i]);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+void serial_init(struct vm *vm, int out_fd)
+{
+	com1.vm = vm;
+	com1.out_fd = out_fd;
+	com1.dll = 12;		/* 9600 baud, as a BIOS leaves it */
+	com1.lcr = 0x03;	/* 8N1 */
+	com1.mcr = 0x08;	/* OUT2 */
+	pio_register(PORT_COM1, 8, uart_io, &com1);
+}

@@ -1,0 +1,337 @@
+/*
+ * kvm.c - the KVM backend.
+ *
+ * /dev/lguest gave the Launcher one file descriptor that ran the guest
+ * until it needed help.  /dev/kvm is the same idea in three layers:
+ * a system fd, a VM fd, and a vCPU fd whose KVM_RUN returns whenever the
+ * guest touches something we emulate.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hv.h"
+#include "x86/layout.h"
+
+struct kvm {
+	int sys_fd, vm_fd, vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+/* Where KVM may put the real-mode TSS and identity map it needs on some
+ * Intel hosts: three pages just below the BIOS, outside RAM. */
+#define KVM_TSS_ADDR	0xfffbd000
+
+static struct kvm *kvm_of(struct vm *vm)
+{
+	return vm->hv_priv;
+}
+
+/*L:100 Opening /dev/kvm is where most first runs fail, so the message says
+ * what to do about it rather than just what went wrong. */
+static int open_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+		errx(EXIT_ERROR, "/dev/kvm does not exist: enable virtualization "
+		     "and load the kvm module (modprobe kvm_intel or kvm_amd)");
+	if (errno == EACCES || errno == EPERM)
+		errx(EXIT_ERROR, "/dev/kvm: permission denied: add this user to "
+		     "the kvm group (adduser $USER kvm) or run as root");
+	err(EXIT_ERROR, "cannot open /dev/kvm");
+}
+
+static void set_region(struct kvm *k, u32 slot, u64 gpa, u64 size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (unsigned long)hva,
+	};
+
+	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		err(EXIT_ERROR, "KVM_SET_USER_MEMORY_REGION");
+}
+
+static void kvm_init(struct vm *vm)
+{
+	struct kvm *k = malloc_or_die(sizeof(*k));
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int ver;
+
+	vm->hv_priv = k;
+	k->vcpu_fd = -1;
+	k->sys_fd = open_kvm();
+
+	ver = ioctl(k->sys_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION)
+		errx(EXIT_ERROR, "/dev/kvm speaks API version %d, lguest needs %d",
+		     ver, KVM_API_VERSION);
+
+	k->vm_fd = ioctl(k->sys_fd, KVM_CREATE_VM, 0);
+	if (k->vm_fd < 0)
+		err(EXIT_ERROR, "KVM_CREATE_VM");
+
+	/* Only Intel needs it, and failing is harmless elsewhere. */
+	if (ioctl(k->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
+		verbose("KVM_SET_TSS_ADDR: %s", strerror(errno));
+
+	/* The in-kernel PIC, IOAPIC and local APIC: interrupts raised by
+	 * our threads reach the guest without passing through the vCPU
+	 * thread.  The irqchip must exist before the PIT. */
+	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		err(EXIT_ERROR, "KVM_CREATE_IRQCHIP");
+	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		err(EXIT_ERROR, "KVM_CREATE_PIT2");
+
+	set_region(k, 0, 0, vm->low_end, vm->ram);
+	if (vm->ram_size > vm->low_end)
+		set_region(k, 1, HIGH_RAM_START, vm->ram_size - vm->low_end,
+			   vm->ram + vm->low_end);
+}
+
+/* The guest sees the host's CPU, less what KVM cannot virtualize. */
+static void setup_cpuid(struct kvm *k)
+{
+	int n = 128;
+	struct kvm_cpuid2 *c;
+
+	for (;;) {
+		c = malloc_or_die(sizeof(*c) + n * sizeof(c->entries[0]));
+		c->nent = n;
+		if (ioctl(k->sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			break;
+		if (errno != E2BIG)
+			err(EXIT_ERROR, "KVM_GET_SUPPORTED_CPUID");
+		free(c);
+		n *= 2;
+	}
+	if (ioctl(k->vcpu_fd, KVM_SET_CPUID2, c) < 0)
+		err(EXIT_ERROR, "KVM_SET_CPUID2");
+	free(c);
+}
+
+/* Local APIC LINT0 delivers the PIC's interrupts, LINT1 NMIs, as a BIOS
+ * would leave them for a kernel that starts in PIC mode. */
+static void setup_lapic(struct kvm *k)
+{
+	struct kvm_lapic_state s;
+	u32 *lvt0 = (u32 *)&s.regs[0x350], *lvt1 = (u32 *)&s.regs[0x360];
+
+	if (ioctl(k->vcpu_fd, KVM_GET_LAPIC, &s) < 0)
+		err(EXIT_ERROR, "KVM_GET_LAPIC");
+	*lvt0 = (*lvt0 & ~0x1ffffu) | (7 << 8);	/* ExtINT */
+	*lvt1 = (*lvt1 & ~0x1ffffu) | (4 << 8);	/* NMI */
+	if (ioctl(k->vcpu_fd, KVM_SET_LAPIC, &s) < 0)
+		err(EXIT_ERROR, "KVM_SET_LAPIC");
+}
+
+static void flat_segment(struct kvm_segment *s, u16 sel, u8 type, bool code)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .s = 1, .g = 1,
+		.l = code, .db = !code,
+	};
+}
+
+/*L:110 The 64-bit boot protocol: long mode with paging on, the loader's
+ * identity map in CR3, a flat GDT with __BOOT_CS at 0x10 and __BOOT_DS at
+ * 0x18, interrupts off and %rsi pointing at boot_params. */
+static void setup_regs(struct vm *vm, struct kvm *k)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs r = { 0 };
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+
+	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+		err(EXIT_ERROR, "KVM_GET_SREGS");
+
+	flat_segment(&sr.cs, 0x10, 0xb, true);
+	flat_segment(&sr.ds, 0x18, 0x3, false);
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sr.tr = (struct kvm_segment){ .limit = 0xffff, .type = 0xb,
+				      .present = 1 };
+	sr.ldt = (struct kvm_segment){ .type = 0x2, .unusable = 1 };
+	sr.gdt.base = BOOT_GDT;
+	sr.gdt.limit = 4 * 8 - 1;
+	sr.idt.base = 0;
+	sr.idt.limit = 0;
+
+	sr.cr0 = 0x80050033;	/* PG | AM | WP | NE | ET | MP | PE */
+	sr.cr3 = BOOT_PML4;
+	sr.cr4 = 0x20;		/* PAE */
+	sr.efer = 0x500;	/* LME | LMA */
+	if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+		err(EXIT_ERROR, "KVM_SET_SREGS");
+
+	r.rflags = 2;
+	r.rip = vm->entry;
+	r.rsi = vm->boot_params;
+	r.rsp = BOOT_STACK;
+	if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
+		err(EXIT_ERROR, "KVM_SET_REGS");
+	if (ioctl(k->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+		err(EXIT_ERROR, "KVM_SET_FPU");
+}
+
+static void kvm_vcpu_init(struct vm *vm)
+{
+	struct kvm *k = kvm_of(vm);
+	int sz;
+
+	k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
+	if (k->vcpu_fd < 0)
+		err(EXIT_ERROR, "KVM_CREATE_VCPU");
+	sz = ioctl(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(*k->run))
+		err(EXIT_ERROR, "KVM_GET_VCPU_MMAP_SIZE");
+	k->run_size = sz;
+	k->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      k->vcpu_fd, 0);
+	if (k->run == MAP_FAILED)
+		err(EXIT_ERROR, "mmap of the vCPU");
+
+	setup_cpuid(k);
+	setup_lapic(k);
+	setup_regs(vm, k);
+}
+
+/* Port I/O: "rep outsb" arrives as one exit with count > 1. */
+static void handle_io(struct kvm_run *run)
+{
+	u8 *p = (u8 *)run + run->io.data_offset;
+	bool write = run->io.direction == KVM_EXIT_IO_OUT;
+
+	for (u32 i = 0; i < run->io.count; i++, p += run->io.size)
+		pio_dispatch(run->io.port, p, run->io.size, write);
+}
+
+static void crashed(struct kvm *k, const char *what)
+{
+	struct kvm_regs r;
+
+	if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) == 0)
+		warnx("guest crashed: %s at rip 0x%llx", what, r.rip);
+	else
+		warnx("guest crashed: %s", what);
+	vm_stop(STOP_CRASH);
+}
+
+/*L:120 The run loop.  Most exits are port or MMIO accesses to chips we
+ * emulate; the rest end this guest's life one way or another. */
+static void kvm_vcpu_run(struct vm *vm)
+{
+	struct kvm *k = kvm_of(vm);
+	struct kvm_run *run = k->run;
+	char what[96];
+
+	for (;;) {
+		if (ioctl(k->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err(EXIT_ERROR, "KVM_RUN");
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			handle_io(run);
+			break;
+		case KVM_EXIT_MMIO:
+			mmio_dispatch(run->mmio.phys_addr, run->mmio.data,
+				      run->mmio.len, run->mmio.is_write);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			/* A triple fault: a PC resets. */
+			verbose("triple fault");
+			vm_stop(STOP_REBOOT);
+			return;
+		case KVM_EXIT_SYSTEM_EVENT:
+			if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
+				vm_stop(STOP_POWEROFF);
+				return;
+			}
+			if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
+				vm_stop(STOP_REBOOT);
+				return;
+			}
+			snprintf(what, sizeof(what), "system event %u",
+				 run->system_event.type);
+			crashed(k, what);
+			return;
+		case KVM_EXIT_HLT:
+			crashed(k, "halted with interrupts off");
+			return;
+		case KVM_EXIT_INTERNAL_ERROR:
+			snprintf(what, sizeof(what), "KVM internal error %u%s",
+				 run->internal.suberror,
+				 run->internal.suberror ==
+				 KVM_INTERNAL_ERROR_EMULATION ?
+				 " (instruction emulation failed)" : "");
+			crashed(k, what);
+			return;
+		case KVM_EXIT_FAIL_ENTRY:
+			snprintf(what, sizeof(what),
+				 "entry failed, hardware reason 0x%llx",
+				 (unsigned long long)
+				 run->fail_entry.hardware_entry_failure_reason);
+			crashed(k, what);
+			return;
+		default:
+			snprintf(what, sizeof(what), "unexpected KVM exit %u",
+				 run->exit_reason);
+			crashed(k, what);
+			return;
+		}
+	}
+}
+
+static void kvm_irq_line(struct vm *vm, int irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	if (ioctl(kvm_of(vm)->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		err(EXIT_ERROR, "KVM_IRQ_LINE %d", irq);
+}
+
+static int kvm_ioeventfd(struct vm *vm, int fd, u64 addr, int len, bool pio,
+			 bool add)
+{
+	struct kvm_ioeventfd e = {
+		.addr = addr, .len = len, .fd = fd,
+		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (add ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(kvm_of(vm)->vm_fd, KVM_IOEVENTFD, &e);
+}
+
+static int kvm_irqfd(struct vm *vm, int fd, int gsi, bool add)
+{
+	struct kvm_irqfd f = {
+		.fd = fd, .gsi = gsi,
+		.flags = add ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	return ioctl(kvm_of(vm)->vm_fd, KVM_IRQFD, &f);
+}
+
+const struct hv_ops kvm_ops = {
+	.name = "kvm",
+	.init = kvm_init,
+	.vcpu_init = kvm_vcpu_init,
+	.vcpu_run = kvm_vcpu_run,
+	.irq_line = kvm_irq_line,
+	.ioeventfd = kvm_ioeventfd,
+	.irqfd = kvm_irqfd,
+};

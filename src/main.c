@@ -1,0 +1,383 @@
+/*P:100 This is the Launcher code, a simple program which lays out the
+ * "physical" memory for the new Guest by mapping a piece of our own,
+ * loads the kernel and initrd into it, describes the machine with boot
+ * parameters and ACPI tables, and then runs it until it powers off.
+ *
+ * Once that meant /dev/lguest; today the Host's hypervisor is KVM, but
+ * the story is the same, and main() below tells it from top to bottom.
+ :*/
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "hv.h"
+#include "hw/hw.h"
+#include "lguest.h"
+#include "term.h"
+#include "x86/boot.h"
+#include "x86/layout.h"
+
+/* What the command line asked for. */
+struct args {
+	u64 mem;
+	const char *mem_arg;
+	const char *kernel;
+	const char *initrd;
+	char *cmdline;
+};
+
+/* Reboot is exec() of ourselves with exactly these arguments. */
+static char **main_args;
+
+/* Any thread stops the guest by writing the reason down this pipe. */
+static int stop_pipe[2] = { -1, -1 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: lguest [options] <mem> <kernel> [kernel arguments...]\n"
+"\n"
+"Boot a Linux kernel (x86-64 bzImage or ELF vmlinux, optionally gzipped)\n"
+"in a virtual machine with <mem> of RAM (MiB, or with a K, M, G suffix).\n"
+"Everything after the kernel is its command line.\n"
+"\n"
+"Options:\n"
+"  --initrd=FILE   load FILE as the initial ramdisk\n"
+"  -v, --verbose   say what the Launcher does\n"
+"  -h, --help      print this help and exit\n"
+"  -V, --version   print the version and exit\n"
+"\n"
+"Console: Ctrl-A x (or three Ctrl-C within a second) stops the guest;\n"
+"Ctrl-A Ctrl-A sends a Ctrl-A.\n"
+"\n"
+"Exit status: 0 guest powered off, 1 error, 2 usage error,\n"
+"3 guest crashed or panicked, 4 stopped from the console.\n");
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lguest: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(EXIT_USAGE);
+}
+
+/*L:300 Memory comes as lguest always took it, a number of megabytes, or
+ * with the suffix everyone else uses: 512M, 2G, 65536K. */
+static u64 parse_mem(const char *s)
+{
+	u64 host = (u64)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+	u64 n = 0, unit = MiB;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		usage_error("memory size '%s' is not a number; give MiB or a "
+			    "size like 512M or 2G", s);
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			usage_error("memory size '%s' is too big", s);
+		n = n * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case 'k': case 'K': unit = KiB; p++; break;
+	case 'm': case 'M': unit = MiB; p++; break;
+	case 'g': case 'G': unit = GiB; p++; break;
+	case 't': case 'T': unit = 1024 * GiB; p++; break;
+	}
+	if (*p == 'i' && p[1] == 'B')
+		p += 2;
+	else if (*p == 'B')
+		p++;
+	if (*p)
+		usage_error("memory size '%s' is not a number; give MiB or a "
+			    "size like 512M or 2G", s);
+	if (n > UINT64_MAX / unit)
+		usage_error("memory size '%s' is too big", s);
+	n *= unit;
+	if (n < 8 * MiB)
+		usage_error("memory size '%s' is too small; give at least 8M", s);
+	if (n % (4 * KiB))
+		usage_error("memory size '%s' is not a multiple of 4K", s);
+	if (n > host)
+		usage_error("memory size '%s' is more than this host's %llu MiB "
+			    "of RAM; give less", s,
+			    (unsigned long long)(host / MiB));
+	return n;
+}
+
+/* The kernel's command line is every word after the kernel file. */
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc_or_die(len);
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+/* Options may come before, between or after <mem> and <kernel>; after the
+ * kernel everything belongs to the guest, even words that start with '-'. */
+static void parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while (!a->kernel) {
+		while ((c = getopt_long(argc, argv, "+vhV", opts, NULL)) != -1) {
+			switch (c) {
+			case 'i':
+				a->initrd = optarg;
+				break;
+			case 'v':
+				verbose_flag = true;
+				break;
+			case 'h':
+				usage(stdout);
+				exit(0);
+			case 'V':
+				printf("lguest %s\n", PACKAGE_VERSION);
+				exit(0);
+			case ':':
+				usage_error("option '%s' needs a value; see "
+					    "lguest --help", argv[optind - 1]);
+			default:
+				usage_error("unknown option '%s'; see lguest --help",
+					    argv[optind - 1]);
+			}
+		}
+		if (optind >= argc)
+			break;
+		if (!a->mem_arg)
+			a->mem_arg = argv[optind++];
+		else
+			a->kernel = argv[optind++];
+	}
+	if (!a->mem_arg)
+		usage_error("no memory size given; usage: lguest [options] "
+			    "<mem> <kernel> [kernel arguments...]");
+	a->mem = parse_mem(a->mem_arg);
+	if (!a->kernel)
+		usage_error("no kernel given; usage: lguest [options] <mem> "
+			    "<kernel> [kernel arguments...]");
+	a->cmdline = join_args(argc - optind, argv + optind);
+}
+
+/*L:310 Guest "physical" memory is one private anonymous mapping, with a
+ * guard page at each end so that a stray access just off either edge
+ * faults instead of touching our own data.  Below 4 GiB the PCI hole
+ * interrupts it; what does not fit below the hole appears at 4 GiB. */
+static void map_memory(struct vm *vm, u64 size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	u8 *p;
+
+	p = mmap(NULL, size + 2 * page, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		err(EXIT_ERROR, "cannot map %llu MiB of guest memory",
+		    (unsigned long long)(size / MiB));
+	if (mprotect(p + page, size, PROT_READ | PROT_WRITE) < 0)
+		err(EXIT_ERROR, "cannot map guest memory");
+	vm->ram = p + page;
+	vm->ram_size = size;
+	vm->low_end = size < PCI_HOLE_START ? size : PCI_HOLE_START;
+	verbose("guest memory: %llu MiB at %p",
+		(unsigned long long)(size / MiB), vm->ram);
+}
+
+void vm_stop(enum stop_reason why)
+{
+	u8 c = why;
+
+	while (write(stop_pipe[1], &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static struct vm *the_vm;
+
+void vm_irq_line(struct vm *vm, int irq, int level)
+{
+	vm->hv->irq_line(vm, irq, level);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vm *vm = arg;
+
+	vm->hv->vcpu_run(vm);
+	return NULL;
+}
+
+/* SIGTERM, SIGINT and SIGHUP are read from a signalfd by the main loop,
+ * so no handler ever runs in the middle of the vCPU thread's work. */
+static int setup_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		errx(EXIT_ERROR, "cannot block signals");
+	fd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (fd < 0)
+		err(EXIT_ERROR, "signalfd");
+	return fd;
+}
+
+/* Die of the signal that was sent, so that our parent sees the truth --
+ * but with the terminal put back first. */
+static void __attribute__((noreturn)) die_of_signal(int sig)
+{
+	sigset_t set;
+
+	term_restore();
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	exit(128 + sig);
+}
+
+/*L:320 The main thread's only job once the guest runs: carry keystrokes
+ * to the console, and wait for a reason to stop. */
+static enum stop_reason wait_for_stop(int sig_fd)
+{
+	struct pollfd p[3] = {
+		{ .fd = stop_pipe[0], .events = POLLIN },
+		{ .fd = sig_fd, .events = POLLIN },
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+	u8 buf[512];
+	ssize_t n;
+
+	for (;;) {
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err(EXIT_ERROR, "poll");
+		}
+		if (p[0].revents && read(stop_pipe[0], buf, 1) == 1)
+			return buf[0];
+		if (p[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si))
+			die_of_signal(si.ssi_signo);
+		if (p[2].revents) {
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n > 0)
+				term_input(buf, n);
+			else if (n == 0 || errno != EINTR)
+				p[2].fd = -1;	/* no more input; carry on */
+		}
+	}
+}
+
+/*L:330 Reboot is pretty easy: put the terminal back and exec() the
+ * Launcher afresh, with the same arguments and the same PID. */
+static void __attribute__((noreturn)) restart(void)
+{
+	warnx("guest rebooted, restarting");
+	term_restore();
+	execv("/proc/self/exe", main_args);
+	err(EXIT_ERROR, "cannot restart: exec of /proc/self/exe failed");
+}
+
+/*L:105 The main routine is where the real work begins: */
+int main(int argc, char **argv)
+{
+	struct vm vm = { .hv = &kvm_ops };
+	struct args a = { 0 };
+	pthread_t vcpu;
+	int sig_fd;
+
+	/* Save the args: we "reboot" by execing ourselves again. */
+	main_args = argv;
+	the_vm = &vm;
+
+	/* What are we to boot, and with how much memory? */
+	parse_args(argc, argv, &a);
+
+	/* Signals arrive as data on a file descriptor, read below. */
+	sig_fd = setup_signals();
+	if (pipe2(stop_pipe, O_CLOEXEC) < 0)
+		err(EXIT_ERROR, "pipe");
+
+	/* The Guest's "physical" memory, and a machine to put it in. */
+	map_memory(&vm, a.mem);
+	vm.hv->init(&vm);
+
+	/* Load the kernel and initrd where the boot protocol wants them,
+	 * then describe the machine: ACPI tables, e820 map, command line. */
+	boot_load_kernel(&vm, a.kernel);
+	if (a.initrd)
+		boot_load_initrd(&vm, a.initrd);
+	acpi_build(&vm);
+	boot_setup(&vm, a.cmdline);
+
+	/* The chips a PC kernel looks for. */
+	serial_init(&vm, STDOUT_FILENO);
+	i8042_init(&vm);
+	acpi_pm_init(&vm);
+	pvpanic_init(&vm);
+
+	/* The terminal becomes the guest's console. */
+	term_init();
+	term_set_sink(serial_input);
+
+	/* And off we go: the vCPU gets a thread of its own. */
+	vm.hv->vcpu_init(&vm);
+	verbose("entering the guest at 0x%llx", (unsigned long long)vm.entry);
+	if (pthread_create(&vcpu, NULL, vcpu_thread, &vm))
+		errx(EXIT_ERROR, "cannot start the vCPU thread");
+
+	switch (wait_for_stop(sig_fd)) {
+	case STOP_REBOOT:
+		restart();
+	case STOP_POWEROFF:
+		verbose("guest powered off");
+		return EXIT_POWEROFF;
+	case STOP_CONSOLE:
+		term_restore();
+		fprintf(stderr, "\r\nlguest: stopped from the console\n");
+		return EXIT_CONSOLE;
+	case STOP_CRASH:
+	default:
+		return EXIT_CRASH;
+	}
+}
