@@ -1,0 +1,131 @@
+/*
+ * guest.h - what the test guest's files share.
+ *
+ * The test guest is a tiny freestanding "kernel" the testsuite boots to
+ * check the Launcher: it reads boot_params and the ACPI tables the way a
+ * PC kernel does, prints what it found on the serial port, then runs the
+ * scenario named by test= on its command line.  Only entry.S and cpu.c
+ * run at CPL0; everything else runs at CPL3 with IOPL 3.
+ */
+#ifndef TESTGUEST_H
+#define TESTGUEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "x86/layout.h"
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define noreturn __attribute__((noreturn))
+
+static inline void outb(u16 port, u8 v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outw(u16 port, u16 v)
+{
+	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline u8 inb(u16 port)
+{
+	u8 v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* Unaligned little-endian reads of firmware structures. */
+static inline u16 rd16(const void *p)
+{
+	u16 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline u32 rd32(const void *p)
+{
+	u32 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline u64 rd64(const void *p)
+{
+	u64 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Guest-physical addresses we may touch: the identity map covers 4 GiB. */
+#define MAPPED_END (4ULL << 30)
+
+static inline const void *phys(u64 addr)
+{
+	return (const void *)(uintptr_t)addr;
+}
+
+/* lib.c */
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int vprintf(const char *fmt, va_list ap);
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* serial.c: COM1, polled */
+void serial_init(void);
+void serial_putc(char c);
+char serial_getc(void);
+
+/* cpu.c: called from entry.S at CPL0 */
+void cpu_setup(void);
+noreturn void exception_report(u64 vec, u64 err, u64 rip, u64 cs, u64 cr2);
+
+/* bootparams.c */
+struct boot_info {
+	const char *cmdline;	/* never NULL */
+	u64 initrd_addr;
+	u64 initrd_size;	/* 0: none */
+};
+extern struct boot_info boot;
+void boot_params_read(u64 bp);
+void e820_print(void);
+const char *arg(const char *key);	/* value of key=value, or NULL */
+u64 arg_u64(const char *key, u64 def);
+
+/* acpi.c */
+void acpi_init(void);
+bool acpi_can_poweroff(void);
+void acpi_poweroff(void);		/* returns only if it did not work */
+
+/* main.c */
+noreturn void done(void);
+noreturn void poweroff(void);
+noreturn void pvpanic(void);
+void linger(void);
+
+/* The scenarios, one family per file. */
+void test_hello(void);			/* boot.c */
+void test_poweroff(void);
+void test_reboot(void);
+void test_reset(void);
+void test_triplefault(void);
+void test_panic(void);
+void test_initrd(void);			/* initrd.c */
+void test_echo(void);			/* console.c */
+void test_demo(void);
+
+#endif

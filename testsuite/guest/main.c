@@ -1,0 +1,84 @@
+/*
+ * main.c - the test guest's CPL3 entry: say what the Launcher gave us,
+ * then run the scenario named by test= (hello if none).
+ */
+#include "guest.h"
+
+static const struct scenario {
+	const char *name;
+	void (*run)(void);
+} scenarios[] = {
+	{ "hello",	 test_hello },
+	{ "poweroff",	 test_poweroff },
+	{ "reboot",	 test_reboot },
+	{ "reset",	 test_reset },
+	{ "triplefault", test_triplefault },
+	{ "panic",	 test_panic },
+	{ "initrd",	 test_initrd },
+	{ "echo",	 test_echo },
+	{ "demo",	 test_demo },
+};
+
+/*
+ * Give the Launcher time to act on a write that should have stopped us
+ * (each port read is a round trip through it), so that "it did not
+ * work" is reported rather than guessed.
+ */
+void linger(void)
+{
+	for (int i = 0; i < 20000; i++)
+		(void)inb(PORT_COM1 + 5);
+}
+
+noreturn void pvpanic(void)
+{
+	outb(PORT_PVPANIC, 1);
+	for (;;)
+		asm volatile("pause");
+}
+
+noreturn void poweroff(void)
+{
+	if (!acpi_can_poweroff()) {
+		printf("poweroff: no ACPI S5, using pvpanic\n");
+		pvpanic();
+	}
+	acpi_poweroff();
+	linger();
+	printf("lguest-testguest: still running after ACPI poweroff\n");
+	pvpanic();
+}
+
+noreturn void done(void)
+{
+	printf("lguest-testguest: done\n");
+	poweroff();
+}
+
+noreturn void guest_main(u64 boot_params);
+noreturn void guest_main(u64 boot_params)
+{
+	const char *name;
+
+	serial_init();
+	boot_params_read(boot_params);
+	name = arg("test");
+	if (!name)
+		name = "hello";
+
+	printf("lguest-testguest: booting, test=%s\n", name);
+	printf("cmdline: %s\n", boot.cmdline);
+	e820_print();
+	acpi_init();
+
+	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
+		if (strcmp(scenarios[i].name, name))
+			continue;
+		scenarios[i].run();
+		/* A scenario that comes back has not finished its job. */
+		printf("lguest-testguest: test %s returned\n", name);
+		pvpanic();
+	}
+	printf("lguest-testguest: unknown test %s\n", name);
+	pvpanic();
+}
