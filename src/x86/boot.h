@@ -25,14 +25,20 @@ int e820_build(const struct vm *vm, struct e820_range *map);
  */
 void boot_load_kernel(struct vm *vm, const char *file);
 
-/* Place the initrd below the kernel's initrd_addr_max, page aligned. */
+/* Place the initrd below the kernel's initrd_addr_max, page aligned.
+ * Call after boot_load_kernel(). */
 void boot_load_initrd(struct vm *vm, const char *file);
 
 /* Write boot_params (command line, e820, initrd), the GDT and the
  * identity page tables; sets vm->boot_params. */
 void boot_setup(struct vm *vm, const char *cmdline);
 
-/* Build the ACPI tables in [BIOS_START, BIOS_END). */
-void acpi_build(struct vm *vm);
+/* Build the ACPI tables in [BIOS_START, BIOS_END); returns the guest-
+ * physical address of the RSDP.  Call before boot_setup(), which hands
+ * that address to the kernel. */
+u64 acpi_build(struct vm *vm);
+
+/* The RSDP address acpi_build() chose, or 0 if it has not run. */
+u64 acpi_rsdp(void);
 
 #endif
