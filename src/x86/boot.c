@@ -105,10 +105,10 @@ static void *need_ram(const struct vm *vm, const char *name, u64 gpa, u64 len)
 	if (p)
 		return p;
 	if (len > UINT64_MAX - gpa || gpa + len > PCI_HOLE_START)
-		errx(EXIT_ERROR, "%s: wants memory at 0x%llx-0x%llx, which "
-		     "lguest cannot give it (RAM below 4 GiB ends by 0x%llx)",
-		     name, (unsigned long long)gpa,
-		     (unsigned long long)(gpa + len), PCI_HOLE_START);
+		errx(EXIT_ERROR, "%s: wants %llu MiB of memory at 0x%llx, "
+		     "which lguest cannot give it (RAM below 4 GiB ends by "
+		     "0x%llx)", name, (unsigned long long)mib_up(len),
+		     (unsigned long long)gpa, PCI_HOLE_START);
 	errx(EXIT_ERROR, "%s: needs %llu MiB of memory at 0x%llx; give "
 	     "lguest more memory (at least %llu MiB)", name,
 	     (unsigned long long)mib_up(len), (unsigned long long)gpa,
@@ -202,7 +202,8 @@ static void load_elf(struct vm *vm, const struct image *img)
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
 	unsigned int i, loaded = 0;
-	u64 end = 0;
+	u64 lo = UINT64_MAX, end = 0;
+	bool short_of_ram = false;
 
 	img_read(img, &eh, 0, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] == ELFCLASS32)
@@ -224,6 +225,8 @@ static void load_elf(struct vm *vm, const struct image *img)
 		errx(EXIT_ERROR, "%s: ELF64 file has no usable program "
 		     "headers", img->name);
 
+	/* Check every segment first, so that running short of memory is
+	 * reported once, for the whole kernel. */
 	for (i = 0; i < eh.e_phnum; i++) {
 		img_read(img, &ph, eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
@@ -236,11 +239,27 @@ static void load_elf(struct vm *vm, const struct image *img)
 			errx(EXIT_ERROR, "%s: ELF segment %u loads at 0x%llx; "
 			     "lguest needs kernels at 1 MiB or above",
 			     img->name, i, (unsigned long long)ph.p_paddr);
-		need_ram(vm, img->name, ph.p_paddr, ph.p_memsz);
+		if (ph.p_memsz > UINT64_MAX - ph.p_paddr)
+			errx(EXIT_ERROR, "%s: ELF segment %u wraps around the "
+			     "address space", img->name, i);
+		lo = min64(lo, ph.p_paddr);
+		end = max64(end, ph.p_paddr + ph.p_memsz);
+		if (guest_ptr(vm, ph.p_paddr, ph.p_memsz))
+			continue;
+		if (ph.p_paddr + ph.p_memsz > PCI_HOLE_START)
+			need_ram(vm, img->name, ph.p_paddr, ph.p_memsz);
+		short_of_ram = true;
+	}
+	if (short_of_ram)
+		need_ram(vm, img->name, lo, end - lo);
+
+	for (i = 0; i < eh.e_phnum; i++) {
+		img_read(img, &ph, eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+			continue;
 		img_to_guest(vm, img, ph.p_paddr, ph.p_offset, ph.p_filesz);
 		memset((u8 *)need_ram(vm, img->name, ph.p_paddr, ph.p_memsz)
 		       + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
-		end = max64(end, ph.p_paddr + ph.p_memsz);
 		loaded++;
 	}
 	if (!loaded)
