@@ -34,7 +34,8 @@ struct tss {
 } __attribute__((packed));
 
 /* Linked in from entry.S. */
-extern const char exc_stubs[], trip_handler[], kstack_top[];
+extern const char exc_stubs[], gp_entry[], ud_entry[], trip_handler[],
+	kstack_top[];
 extern u64 gdt_tss[2];
 
 struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -59,6 +60,8 @@ void cpu_setup(void)
 
 	for (int i = 0; i < 32; i++)
 		set_gate(i, exc_stubs + 16 * i, 0);
+	set_gate(6, ud_entry, 0);	/* may be the triplefault scenario */
+	set_gate(13, gp_entry, 0);	/* emulates CPL3 port I/O first */
 	set_gate(TRIP_VECTOR, trip_handler, GATE_DPL3);
 
 	/* Faults at CPL3 land on the kernel stack; IOPL 3 needs no bitmap. */
@@ -71,10 +74,12 @@ void cpu_setup(void)
 	gdt_tss[1] = base >> 32;
 }
 
-noreturn void exception_report(u64 vec, u64 err, u64 rip, u64 cs, u64 cr2)
+noreturn void exception_report(u64 vec, u64 err, u64 rip, u64 cs, u64 cr2,
+			       u64 rflags)
 {
 	printf("lguest-testguest: exception %lu at 0x%016lx err 0x%lx\n",
 	       vec, rip, err);
+	printf("lguest-testguest: cs 0x%lx rflags 0x%lx\n", cs, rflags);
 	if (vec == 14)
 		printf("lguest-testguest: page fault address 0x%016lx (cpl %lu)\n",
 		       cr2, cs & 3);

@@ -114,6 +114,56 @@ exc_stubs:
 	exc_stub 24; exc_stub 25; exc_stub 26; exc_stub 27
 	exc_stub 28; exc_stub 29; exc_stub 30; exc_stub 31
 
+/*
+ * #GP gets a look first: if CPL3 code faulted on one of our own port
+ * I/O instructions, do it here and step over it.  CPL3 runs with IOPL 3,
+ * but a hypervisor that runs guest user mode natively may not grant it
+ * (PVM clears IOPL: the guest's CPL3 would reach the host's ports).
+ * The guest's in/out always use %dx (see guest.h), so there are few
+ * shapes to know, and %al/%ax/%eax and %dx still hold the guest's values.
+ * Stack: error, rip, cs, rflags, rsp, ss.
+ */
+	.globl	gp_entry
+gp_entry:
+	pushq	%rsi
+	testb	$3, 24(%rsp)		/* only faults from CPL3 */
+	jz	9f
+	movq	16(%rsp), %rsi		/* the faulting rip */
+	cmpb	$0xee, (%rsi)
+	je	.Lout8
+	cmpb	$0xec, (%rsi)
+	je	.Lin8
+	cmpb	$0xef, (%rsi)
+	je	.Lout32
+	cmpb	$0xed, (%rsi)
+	je	.Lin32
+	cmpb	$0x66, (%rsi)		/* operand-size prefix: 16 bits */
+	jne	9f
+	cmpb	$0xef, 1(%rsi)
+	je	.Lout16
+	cmpb	$0xed, 1(%rsi)
+	je	.Lin16
+9:	popq	%rsi			/* not ours: a real #GP */
+	pushq	$13
+	jmp	exc_common
+
+.Lout8:	outb	%al, %dx
+	jmp	.Lstep1
+.Lin8:	inb	%dx, %al
+	jmp	.Lstep1
+.Lout32: outl	%eax, %dx
+	jmp	.Lstep1
+.Lin32:	inl	%dx, %eax
+	jmp	.Lstep1
+.Lout16: outw	%ax, %dx
+	jmp	.Lstep2
+.Lin16:	inw	%dx, %ax
+.Lstep2: incq	16(%rsp)
+.Lstep1: incq	16(%rsp)
+	popq	%rsi
+	addq	$8, %rsp		/* the error code */
+	iretq
+
 /* Stack: vector, error, rip, cs, rflags, rsp, ss. */
 exc_common:
 	movq	0(%rsp), %rdi
@@ -121,20 +171,43 @@ exc_common:
 	movq	16(%rsp), %rdx
 	movq	24(%rsp), %rcx
 	movq	%cr2, %r8
+	movq	32(%rsp), %r9		/* rflags */
 	andq	$-16, %rsp
 	call	exception_report
 3:	hlt
 	jmp	3b
 
 /*
- * int $0x81 from CPL3: take away the IDT and fault.  The #UD cannot be
- * delivered, nor the #GP/#DF that follow: a triple fault, as the
- * triplefault scenario wants.
+ * The triplefault scenario calls trip_now() at CPL3.  Where the DPL3
+ * gate 0x81 works, int $0x81 lands in trip_handler.  A hypervisor may
+ * refuse int $n from guest user mode (PVM raises #UD), so a #UD inside
+ * trip_now() leads there too.  trip_handler takes the IDT away and
+ * faults: the #UD cannot be delivered, nor the #GP and #DF that follow,
+ * which is a triple fault.
  */
+	.globl	trip_now
+trip_now:
+	int	$0x81
+	ud2
+trip_now_end:
+
 	.globl	trip_handler
 trip_handler:
 	lidt	zero_idt_ptr(%rip)
 	ud2
+
+/* #UD, no error code: rip is on top. */
+	.globl	ud_entry
+ud_entry:
+	pushq	%rax
+	movq	8(%rsp), %rax
+	subq	$trip_now, %rax
+	cmpq	$(trip_now_end - trip_now), %rax
+	popq	%rax			/* flags survive the pop */
+	jb	trip_handler
+	pushq	$0
+	pushq	$6
+	jmp	exc_common
 
 	.data
 	.balign	16

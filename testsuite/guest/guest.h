@@ -25,21 +25,25 @@ typedef uint64_t u64;
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define noreturn __attribute__((noreturn))
 
+/*
+ * Port I/O always through %dx: if IOPL 3 is not granted at CPL3, the #GP
+ * handler in entry.S performs these, and it knows only the %dx forms.
+ */
 static inline void outb(u16 port, u8 v)
 {
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+	asm volatile("outb %0, %1" : : "a"(v), "d"(port));
 }
 
 static inline void outw(u16 port, u16 v)
 {
-	asm volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+	asm volatile("outw %0, %1" : : "a"(v), "d"(port));
 }
 
 static inline u8 inb(u16 port)
 {
 	u8 v;
 
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	asm volatile("inb %1, %0" : "=a"(v) : "d"(port));
 	return v;
 }
 
@@ -90,9 +94,13 @@ void serial_init(void);
 void serial_putc(char c);
 char serial_getc(void);
 
+/* entry.S: from CPL3, causes a triple fault */
+void trip_now(void);
+
 /* cpu.c: called from entry.S at CPL0 */
 void cpu_setup(void);
-noreturn void exception_report(u64 vec, u64 err, u64 rip, u64 cs, u64 cr2);
+noreturn void exception_report(u64 vec, u64 err, u64 rip, u64 cs, u64 cr2,
+			       u64 rflags);
 
 /* bootparams.c */
 struct boot_info {
