@@ -384,8 +384,9 @@ static u64 build_fadt(u64 facs, u64 dsdt)
 	u64 gpa = table_alloc(sizeof(*f), 16, (void **)&f);
 
 	header_fill(&f->h, "FACP", sizeof(*f), 6);
+	/* FACS in the 32-bit field only: the kernel installs it once for
+	 * each of the two fields that is set. */
 	f->facs = facs;
-	f->x_facs = facs;
 	f->dsdt = dsdt;
 	f->x_dsdt = dsdt;
 	f->sci_int = IRQ_SCI;
