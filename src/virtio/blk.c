@@ -1,0 +1,452 @@
+/*
+ * blk.c - virtio-blk (virtio 1.x, 5.2): a disk backed by a host file or
+ * block device.
+ *
+ *L:710 lguest's block device was the simplest possible: a file, read and
+ * written at the guest's sector, with a flush that meant fdatasync().  We
+ * keep that, reading and writing straight between the file and the
+ * guest's buffers, and add what a modern driver asks for: the segment
+ * limits, read-only disks, and discard and write-zeroes mapped onto
+ * fallocate() so that a sparse image stays sparse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "virtio/devices.h"
+#include "virtio/virtio.h"
+
+#define VIRTIO_BLK_F_SIZE_MAX		1
+#define VIRTIO_BLK_F_SEG_MAX		2
+#define VIRTIO_BLK_F_RO			5
+#define VIRTIO_BLK_F_BLK_SIZE		6
+#define VIRTIO_BLK_F_FLUSH		9
+#define VIRTIO_BLK_F_DISCARD		13
+#define VIRTIO_BLK_F_WRITE_ZEROES	14
+
+#define VIRTIO_BLK_T_IN			0
+#define VIRTIO_BLK_T_OUT		1
+#define VIRTIO_BLK_T_FLUSH		4
+#define VIRTIO_BLK_T_GET_ID		8
+#define VIRTIO_BLK_T_DISCARD		11
+#define VIRTIO_BLK_T_WRITE_ZEROES	13
+
+#define VIRTIO_BLK_S_OK			0
+#define VIRTIO_BLK_S_IOERR		1
+#define VIRTIO_BLK_S_UNSUPP		2
+
+#define VIRTIO_BLK_WZ_UNMAP		1
+#define VIRTIO_BLK_ID_BYTES		20
+
+#define SECTOR				512ULL
+#define SIZE_MAX_SEG			(4 * MiB)
+#define MAX_RANGE_SEGS			32
+#define MAX_RANGE_SECTORS		(1U << 22)	/* 2 GiB per range */
+
+/* 5.2.4; x86 is little-endian like the spec, so the struct is the wire
+ * format as it stands. */
+struct virtio_blk_config {
+	u64 capacity;
+	u32 size_max;
+	u32 seg_max;
+	u16 cylinders;
+	u8 heads;
+	u8 sectors;
+	u32 blk_size;
+	u8 physical_block_exp;
+	u8 alignment_offset;
+	u16 min_io_size;
+	u32 opt_io_size;
+	u8 writeback;
+	u8 unused0[3];
+	u32 max_discard_sectors;
+	u32 max_discard_seg;
+	u32 discard_sector_alignment;
+	u32 max_write_zeroes_sectors;
+	u32 max_write_zeroes_seg;
+	u8 write_zeroes_may_unmap;
+	u8 unused1[3];
+} __attribute__((packed));
+
+struct blk_range {
+	u64 sector;
+	u32 num_sectors;
+	u32 flags;
+} __attribute__((packed));
+
+struct blk {
+	int fd;
+	bool ro;
+	bool can_punch;		/* fallocate(PUNCH_HOLE) works here */
+	bool can_zero;		/* fallocate(ZERO_RANGE) works, until it fails */
+	u64 sectors;		/* capacity */
+	char id[VIRTIO_BLK_ID_BYTES];
+	struct virtio_blk_config config;
+	struct virtio_ops ops;	/* features differ from disk to disk */
+};
+
+static size_t iov_total(const struct iovec *iov, unsigned n)
+{
+	size_t len = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	return len;
+}
+
+/* The bytes [skip, skip + len) of @src, as iovecs in @dst. */
+static unsigned iov_slice(struct iovec *dst, const struct iovec *src,
+			  unsigned n, size_t skip, size_t len)
+{
+	unsigned count = 0;
+	size_t take;
+
+	for (unsigned i = 0; i < n && len; i++) {
+		if (skip >= src[i].iov_len) {
+			skip -= src[i].iov_len;
+			continue;
+		}
+		take = src[i].iov_len - skip;
+		if (take > len)
+			take = len;
+		dst[count].iov_base = (u8 *)src[i].iov_base + skip;
+		dst[count].iov_len = take;
+		count++;
+		len -= take;
+		skip = 0;
+	}
+	return count;
+}
+
+/* Copy between a flat buffer and iovecs, @len bytes at most. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, void *buf,
+		       size_t len, bool to_iov)
+{
+	size_t done = 0, take;
+
+	for (unsigned i = 0; i < n && done < len; i++) {
+		take = iov[i].iov_len;
+		if (take > len - done)
+			take = len - done;
+		if (to_iov)
+			memcpy(iov[i].iov_base, (u8 *)buf + done, take);
+		else
+			memcpy((u8 *)buf + done, iov[i].iov_base, take);
+		done += take;
+	}
+	return done;
+}
+
+/*L:712 Every request is checked against the capacity before it touches
+ * the file, and the arithmetic is arranged so that no guest-chosen
+ * sector can wrap it: a write past the end fails, and the file never
+ * grows. */
+static bool in_range(const struct blk *b, u64 sector, u64 bytes)
+{
+	if (sector > b->sectors)
+		return false;
+	return bytes <= (b->sectors - sector) * SECTOR;
+}
+
+/* preadv()/pwritev() until done: a short transfer inside the capacity
+ * means the file shrank under us, which is an I/O error. */
+static bool rw(struct blk *b, struct iovec *iov, unsigned n, u64 off,
+	       bool write)
+{
+	ssize_t r;
+
+	while (n) {
+		if (write)
+			r = pwritev(b->fd, iov, n, off);
+		else
+			r = preadv(b->fd, iov, n, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		off += r;
+		while (n && (size_t)r >= iov->iov_len) {
+			r -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (u8 *)iov->iov_base + r;
+			iov->iov_len -= r;
+		}
+	}
+	return true;
+}
+
+/* Zeroes the slow way, where the file system cannot fallocate them. */
+static bool write_zeroes(struct blk *b, u64 off, u64 len)
+{
+	static const u8 zero[64 * KiB];
+	struct iovec iov;
+	size_t chunk;
+
+	while (len) {
+		chunk = len < sizeof(zero) ? len : sizeof(zero);
+		iov.iov_base = (void *)zero;
+		iov.iov_len = chunk;
+		if (!rw(b, &iov, 1, off, true))
+			return false;
+		off += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/*L:714 Discard punches a hole; write-zeroes asks the file system for
+ * zeroes (a hole too, if the driver allows unmapping), and falls back to
+ * writing them.  The ranges sit in the readable part of the request. */
+static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
+		    unsigned n)
+{
+	struct blk_range r[MAX_RANGE_SEGS];
+	size_t len = iov_total(data, n);
+	unsigned count = len / sizeof(r[0]);
+	u64 off, bytes;
+	int mode;
+
+	if (b->ro)
+		return VIRTIO_BLK_S_IOERR;
+	if (!count || len % sizeof(r[0]) || count > MAX_RANGE_SEGS)
+		return VIRTIO_BLK_S_IOERR;
+	iov_copy(data, n, r, len, false);
+
+	for (unsigned i = 0; i < count; i++) {
+		if (r[i].flags & ~VIRTIO_BLK_WZ_UNMAP)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (type == VIRTIO_BLK_T_DISCARD && r[i].flags)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (r[i].num_sectors > MAX_RANGE_SECTORS)
+			return VIRTIO_BLK_S_IOERR;
+		off = r[i].sector * SECTOR;
+		bytes = (u64)r[i].num_sectors * SECTOR;
+		if (!in_range(b, r[i].sector, bytes))
+			return VIRTIO_BLK_S_IOERR;
+		if (!bytes)
+			continue;
+
+		if (type == VIRTIO_BLK_T_DISCARD) {
+			if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE |
+				      FALLOC_FL_KEEP_SIZE, off, bytes) < 0)
+				return VIRTIO_BLK_S_IOERR;
+			continue;
+		}
+		if ((r[i].flags & VIRTIO_BLK_WZ_UNMAP) && b->can_punch)
+			mode = FALLOC_FL_PUNCH_HOLE;
+		else if (b->can_zero)
+			mode = FALLOC_FL_ZERO_RANGE;
+		else
+			mode = 0;
+		if (mode && fallocate(b->fd, mode | FALLOC_FL_KEEP_SIZE,
+				      off, bytes) == 0)
+			continue;
+		if (mode == FALLOC_FL_ZERO_RANGE && errno == EOPNOTSUPP)
+			b->can_zero = false;
+		if (mode && errno != EOPNOTSUPP)
+			return VIRTIO_BLK_S_IOERR;
+		if (!write_zeroes(b, off, bytes))
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/*L:716 One request: a 16-byte header the device reads, data, and a status
+ * byte, the last byte the device may write.  We return the bytes written
+ * into the guest's buffers, status included, or -1 if the driver broke
+ * the rules. */
+static int blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
+		   unsigned out, unsigned in)
+{
+	struct { u32 type; u32 ioprio; u64 sector; } hdr;
+	struct iovec data[VQ_MAX_IOV], st;
+	size_t rlen = iov_total(iov, out), wlen = iov_total(iov + out, in);
+	size_t dlen = 0;
+	unsigned n;
+	u8 status = VIRTIO_BLK_S_OK;
+	u32 used = 1;
+
+	if (rlen < sizeof(hdr) || wlen < 1) {
+		virtio_broken(d, "request without a readable header or a "
+			      "writable status byte");
+		return -1;
+	}
+	iov_copy(iov, out, &hdr, sizeof(hdr), false);
+	iov_slice(&st, iov + out, in, wlen - 1, 1);
+
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		dlen = wlen - 1;
+		n = iov_slice(data, iov + out, in, 0, dlen);
+		if (dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
+		    !rw(b, data, n, hdr.sector * SECTOR, false))
+			status = VIRTIO_BLK_S_IOERR;
+		else
+			used += dlen;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		dlen = rlen - sizeof(hdr);
+		n = iov_slice(data, iov, out, sizeof(hdr), dlen);
+		if (b->ro || dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
+		    !rw(b, data, n, hdr.sector * SECTOR, true))
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (!b->ro && fdatasync(b->fd) < 0)
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		n = iov_slice(data, iov + out, in, 0, wlen - 1);
+		used += iov_copy(data, n, b->id, sizeof(b->id), true);
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (!virtio_has(d, hdr.type == VIRTIO_BLK_T_DISCARD ?
+				VIRTIO_BLK_F_DISCARD :
+				VIRTIO_BLK_F_WRITE_ZEROES)) {
+			status = VIRTIO_BLK_S_UNSUPP;
+			break;
+		}
+		n = iov_slice(data, iov, out, sizeof(hdr), rlen - sizeof(hdr));
+		status = do_ranges(b, hdr.type, data, n);
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+	*(u8 *)st.iov_base = status;
+	return used;
+}
+
+static void blk_request(struct virtqueue *vq)
+{
+	struct iovec iov[VQ_MAX_IOV];
+	struct blk *b = vq->dev->priv;
+	unsigned out, in;
+	int head, used;
+
+	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
+		used = blk_one(vq->dev, b, iov, out, in);
+		if (used < 0)
+			return;
+		vq_push(vq, head, used);
+	}
+}
+
+static const struct virtio_ops blk_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.pci_class = 0x018000,		/* mass storage, "other" */
+	.num_queues = 1,
+	.service = { blk_request },
+	.config_size = sizeof(struct virtio_blk_config),
+};
+
+/*L:718 Can we punch holes here?  Punching past the end of the file with
+ * KEEP_SIZE changes nothing, but tells us whether the file system knows
+ * how. */
+static bool probe_punch(int fd, u64 size)
+{
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 size, 4096) == 0;
+}
+
+void blk_add(struct vm *vm, const char *arg)
+{
+	static int count;
+	struct blk *b = malloc_or_die(sizeof(*b));
+	struct virtio_blk_config *c = &b->config;
+	char name[4096];
+	const char *comma = strrchr(arg, ',');
+	struct stat st;
+	u64 size;
+	u64 features;
+
+	b->ops = blk_ops;
+	snprintf(name, sizeof(name), "%s", arg);
+	if (comma && !strcmp(comma, ",ro")) {
+		name[comma - arg] = '\0';
+		b->ro = true;
+	}
+	if (!name[0])
+		errx(EXIT_ERROR, "--block=%s: no file name; give --block=FILE "
+		     "or --block=FILE,ro", arg);
+
+	b->fd = open(name, (b->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (b->fd < 0 && errno == EROFS && !b->ro)
+		err(EXIT_ERROR, "--block=%s: the file system is read-only; "
+		    "use --block=%s,ro", arg, name);
+	if (b->fd < 0)
+		err(EXIT_ERROR, "--block=%s: cannot open %s", arg, name);
+	if (fstat(b->fd, &st) < 0)
+		err(EXIT_ERROR, "--block=%s: cannot stat %s", arg, name);
+
+	if (S_ISREG(st.st_mode)) {
+		size = st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(b->fd, BLKGETSIZE64, &size) < 0)
+			err(EXIT_ERROR, "--block=%s: cannot get the size of "
+			    "%s", arg, name);
+	} else {
+		errx(EXIT_ERROR, "--block=%s: %s is not a regular file or a "
+		     "block device; give a disk image", arg, name);
+	}
+	if (!size)
+		errx(EXIT_ERROR, "--block=%s: %s is empty; make a disk image "
+		     "first, e.g. truncate -s 1G %s", arg, name, name);
+	if (size % SECTOR)
+		errx(EXIT_ERROR, "--block=%s: %s is %llu bytes, not a multiple "
+		     "of 512; round it up with truncate -s %%512 %s", arg,
+		     name, (unsigned long long)size, name);
+
+	/* Two guests writing one disk would wreck it: a lock makes the
+	 * second fail here (it goes when we exit or reboot). */
+	if (flock(b->fd, (b->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 &&
+	    errno == EWOULDBLOCK)
+		errx(EXIT_ERROR, "--block=%s: %s is in use by another "
+		     "process; stop it or use a copy", arg, name);
+
+	b->sectors = size / SECTOR;
+	b->can_punch = !b->ro && S_ISREG(st.st_mode) && probe_punch(b->fd, size);
+	b->can_zero = true;
+	snprintf(b->id, sizeof(b->id), "lg%llx-%llx",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+
+	c->capacity = b->sectors;
+	c->size_max = SIZE_MAX_SEG;
+	c->seg_max = VQ_MAX_SIZE - 2;		/* minus header and status */
+	c->blk_size = SECTOR;
+	features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+		   1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
+	if (b->ro) {
+		features |= 1ULL << VIRTIO_BLK_F_RO;
+	} else {
+		features |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+		c->max_write_zeroes_sectors = MAX_RANGE_SECTORS;
+		c->max_write_zeroes_seg = MAX_RANGE_SEGS;
+		c->write_zeroes_may_unmap = b->can_punch;
+	}
+	if (b->can_punch) {
+		features |= 1ULL << VIRTIO_BLK_F_DISCARD;
+		c->max_discard_sectors = MAX_RANGE_SECTORS;
+		c->max_discard_seg = MAX_RANGE_SEGS;
+		c->discard_sector_alignment = (u64)st.st_blksize > SECTOR ?
+					      st.st_blksize / SECTOR : 1;
+	}
+
+	b->ops.features = features;
+
+	verbose("--block=%s: disk %d, %llu sectors%s%s", arg, ++count,
+		(unsigned long long)b->sectors, b->ro ? ", read-only" : "",
+		b->can_punch ? ", discard" : "");
+	virtio_add(vm, &b->ops, b, c);
+}

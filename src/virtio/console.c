@@ -1,0 +1,235 @@
+/*
+ * console.c - virtio-console (virtio 1.x, 5.3): the guest's hvc0.
+ *
+ *L:730 The console was lguest's first device, and it is always there.
+ * One port, no multiport control queue: queue 0 carries keystrokes to
+ * the guest, queue 1 carries its output to our terminal.  The keyboard
+ * is read by the main thread, which hands bytes to console_input(); they
+ * wait in a buffer here until the driver gives us somewhere to put them.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "virtio/devices.h"
+#include "virtio/virtio.h"
+
+#define VIRTIO_CONSOLE_F_SIZE	0
+
+#define INPUT_MAX		(64 * KiB)
+
+struct virtio_console_config {
+	u16 cols;
+	u16 rows;
+	u32 max_nr_ports;
+	u32 emerg_wr;
+} __attribute__((packed));
+
+static struct console {
+	int out_fd;
+	int input_fd;			/* eventfd: input arrived */
+	bool ready;			/* the driver has asked for input */
+
+	/* Keystrokes not yet taken, a ring of INPUT_MAX bytes. */
+	pthread_mutex_t lock;
+	u8 buf[INPUT_MAX];
+	size_t head, len;
+
+	struct virtio_console_config config;
+	struct virtio_ops ops;
+} con = {
+	.out_fd = -1,
+	.input_fd = -1,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+bool console_ready(void)
+{
+	return __atomic_load_n(&con.ready, __ATOMIC_ACQUIRE);
+}
+
+/*L:732 More than 64 KiB of typing the guest has not read means nobody is
+ * reading: the excess is dropped rather than kept forever. */
+void console_input(const u8 *buf, size_t len)
+{
+	u64 one = 1;
+	size_t i;
+
+	pthread_mutex_lock(&con.lock);
+	for (i = 0; i < len && con.len < INPUT_MAX; i++, con.len++)
+		con.buf[(con.head + con.len) % INPUT_MAX] = buf[i];
+	pthread_mutex_unlock(&con.lock);
+	if (con.input_fd >= 0 && write(con.input_fd, &one, sizeof(one)) < 0)
+		warn("virtio-console: cannot wake the input thread");
+}
+
+/* Move buffered keystrokes into the guest's buffers; returns the count. */
+static u32 take_input(const struct iovec *iov, unsigned n)
+{
+	size_t done = 0, take;
+
+	pthread_mutex_lock(&con.lock);
+	for (unsigned i = 0; i < n && con.len; i++) {
+		for (size_t j = 0; j < iov[i].iov_len && con.len; j += take) {
+			take = INPUT_MAX - con.head;
+			if (take > con.len)
+				take = con.len;
+			if (take > iov[i].iov_len - j)
+				take = iov[i].iov_len - j;
+			memcpy((u8 *)iov[i].iov_base + j, con.buf + con.head,
+			       take);
+			con.head = (con.head + take) % INPUT_MAX;
+			con.len -= take;
+			done += take;
+		}
+	}
+	pthread_mutex_unlock(&con.lock);
+	return done;
+}
+
+static bool have_input(void)
+{
+	bool any;
+
+	pthread_mutex_lock(&con.lock);
+	any = con.len != 0;
+	pthread_mutex_unlock(&con.lock);
+	return any;
+}
+
+/* Sleep until there is input, or until the queue must stop. */
+static bool wait_input(struct virtqueue *vq)
+{
+	struct pollfd p[2] = {
+		{ .fd = con.input_fd, .events = POLLIN },
+		{ .fd = vq->kick_fd, .events = POLLIN },
+	};
+	u64 n;
+
+	for (;;) {
+		if (vq->stopping)
+			return false;
+		if (have_input())
+			return true;
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			warn("virtio-console: poll");
+			return false;
+		}
+		if (p[0].revents && read(con.input_fd, &n, sizeof(n)) < 0 &&
+		    errno != EAGAIN && errno != EINTR)
+			warn("virtio-console: input eventfd");
+		if (p[1].revents)
+			vq_wait_kick(vq);
+	}
+}
+
+/*L:734 Input: take a buffer from the driver first, then wait for keys to
+ * fill it.  Holding the buffer is what tells main() the guest is
+ * listening.  Each buffer goes back as soon as it has something in it:
+ * a console is about latency, not throughput. */
+static void console_rx(struct virtqueue *vq)
+{
+	struct iovec iov[VQ_MAX_IOV];
+	unsigned out, in;
+	int head;
+	u32 len;
+
+	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
+		if (out || !in) {
+			virtio_broken(vq->dev, "input buffer with %u readable "
+				      "and %u writable parts", out, in);
+			return;
+		}
+		__atomic_store_n(&con.ready, true, __ATOMIC_RELEASE);
+		if (!wait_input(vq))
+			return;
+		len = take_input(iov, in);
+		vq_push(vq, head, len);
+		vq_interrupt(vq);
+	}
+}
+
+/* Write it all: the terminal may take it in pieces, or be non-blocking. */
+static void write_all(int fd, const struct iovec *iov, unsigned n)
+{
+	struct iovec v[VQ_MAX_IOV];
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	ssize_t r;
+
+	struct iovec *p_iov = v;
+
+	memcpy(v, iov, n * sizeof(*iov));
+	while (n) {
+		r = writev(fd, p_iov, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			poll(&p, 1, -1);
+			continue;
+		}
+		if (r <= 0)
+			return;		/* output gone: drop it */
+		for (; n && (size_t)r >= p_iov->iov_len; p_iov++, n--)
+			r -= p_iov->iov_len;
+		if (n) {
+			p_iov->iov_base = (u8 *)p_iov->iov_base + r;
+			p_iov->iov_len -= r;
+		}
+	}
+}
+
+/* Output: whatever the driver wrote goes to our terminal. */
+static void console_tx(struct virtqueue *vq)
+{
+	struct iovec iov[VQ_MAX_IOV];
+	unsigned out, in;
+	int head;
+
+	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
+		write_all(con.out_fd, iov, out);
+		vq_push(vq, head, 0);
+	}
+}
+
+/* A reset drops the buffer we were holding (its ring is gone) but keeps
+ * the keystrokes: the next driver gets them. */
+static void console_reset(struct virtio_dev *d)
+{
+	__atomic_store_n(&con.ready, false, __ATOMIC_RELEASE);
+}
+
+static const struct virtio_ops console_ops = {
+	.name = "virtio-console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.pci_class = 0x078000,		/* "other" communication device */
+	.num_queues = 2,
+	.service = { console_rx, console_tx },
+	.config_size = sizeof(struct virtio_console_config),
+	.reset = console_reset,
+};
+
+void console_add(struct vm *vm, int out_fd)
+{
+	struct winsize ws;
+
+	con.out_fd = out_fd;
+	con.input_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (con.input_fd < 0)
+		err(EXIT_ERROR, "virtio-console: eventfd");
+	con.ops = console_ops;
+
+	/* The terminal's size, so that full-screen programs in the guest
+	 * start out right (it is not updated when the window changes). */
+	if (isatty(out_fd) && ioctl(out_fd, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col && ws.ws_row) {
+		con.config.cols = ws.ws_col;
+		con.config.rows = ws.ws_row;
+		con.ops.features = 1ULL << VIRTIO_CONSOLE_F_SIZE;
+	}
+	con.config.max_nr_ports = 1;
+	virtio_add(vm, &con.ops, &con, &con.config);
+}

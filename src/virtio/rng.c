@@ -1,0 +1,77 @@
+/*
+ * rng.c - virtio-rng (virtio 1.x, 5.4): entropy for the guest.
+ *
+ *L:700 The simplest virtio device there is: one queue, no features, no
+ * config space.  The driver hands us empty buffers and we fill them from
+ * the host's random pool.  A guest without this waits a long time at
+ * boot for enough entropy to seed its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "virtio/devices.h"
+#include "virtio/virtio.h"
+
+/* /dev/urandom, opened only if the kernel has no getrandom(). */
+static int urandom_fd = -1;
+
+/* Fill @len bytes at @p; the host pool never runs dry, so this only
+ * fails if the host is badly broken. */
+static bool fill(u8 *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		if (urandom_fd < 0)
+			n = getrandom(p, len, 0);
+		else
+			n = read(urandom_fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOSYS && urandom_fd < 0) {
+			urandom_fd = open_or_die("/dev/urandom", O_RDONLY);
+			continue;
+		}
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+static void rng_request(struct virtqueue *vq)
+{
+	struct iovec iov[VQ_MAX_IOV];
+	unsigned out, in, i;
+	int head;
+	u32 len;
+
+	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
+		/* Readable buffers mean nothing here: skip them. */
+		len = 0;
+		for (i = out; i < out + in; i++) {
+			if (!fill(iov[i].iov_base, iov[i].iov_len)) {
+				warn("virtio-rng: no entropy from the host");
+				break;
+			}
+			len += iov[i].iov_len;
+		}
+		vq_push(vq, head, len);
+	}
+}
+
+static const struct virtio_ops rng_ops = {
+	.name = "virtio-rng",
+	.device_id = VIRTIO_ID_RNG,
+	.pci_class = 0xff0000,		/* "other" device */
+	.num_queues = 1,
+	.service = { rng_request },
+};
+
+void rng_add(struct vm *vm)
+{
+	virtio_add(vm, &rng_ops, NULL, NULL);
+}
