@@ -15,6 +15,9 @@
 /* FADT field offsets (ACPI 6.x, table 5.9). */
 #define FADT_DSDT		40
 #define FADT_PM1A_CNT_BLK	64
+#define FADT_PM_TMR_BLK		76
+#define FADT_FLAGS		112
+#define FADT_TMR_VAL_EXT	(1 << 8)
 #define FADT_X_DSDT		140
 #define FADT_X_PM1A_CNT_BLK	172	/* a Generic Address Structure */
 #define GAS_SPACE_IO		1
@@ -25,7 +28,8 @@
 #define AML_BYTE	0x0a
 #define AML_PACKAGE	0x12
 
-static u16 pm1a_cnt;
+static u16 pm1a_cnt, pm_tmr;
+static bool pm_tmr_32;
 static int s5_typ = -1;
 
 static bool checksum_ok(const u8 *p, u32 len)
@@ -113,6 +117,9 @@ static void fadt(const u8 *f)
 	if (len >= FADT_X_DSDT + 8 && rd64(f + FADT_X_DSDT))
 		dsdt_addr = rd64(f + FADT_X_DSDT);
 	pm1a_cnt = (u16)rd32(f + FADT_PM1A_CNT_BLK);
+	pm_tmr = (u16)rd32(f + FADT_PM_TMR_BLK);
+	pm_tmr_32 = len >= FADT_FLAGS + 4 &&
+		    (rd32(f + FADT_FLAGS) & FADT_TMR_VAL_EXT);
 	if (len >= FADT_X_PM1A_CNT_BLK + 12 &&
 	    f[FADT_X_PM1A_CNT_BLK] == GAS_SPACE_IO &&
 	    rd64(f + FADT_X_PM1A_CNT_BLK + 4))
@@ -195,4 +202,14 @@ bool acpi_can_poweroff(void)
 void acpi_poweroff(void)
 {
 	outw(pm1a_cnt, (u16)((s5_typ & 7) << 10 | ACPI_SLP_EN));
+}
+
+u16 acpi_pm_timer_port(void)
+{
+	return pm_tmr;
+}
+
+bool acpi_pm_timer_32bit(void)
+{
+	return pm_tmr_32;
 }

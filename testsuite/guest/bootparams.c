@@ -147,3 +147,20 @@ void e820_print(void)
 		       addr + size - 1, e820_type(rd32(e + 16)));
 	}
 }
+
+/* Where the usable e820 range holding @addr ends (exclusive), 0 if none. */
+u64 e820_usable_end(u64 addr)
+{
+	unsigned n = zero_page[BP_E820_ENTRIES];
+
+	if (n > E820_MAX_ENTRIES)
+		n = E820_MAX_ENTRIES;
+	for (unsigned i = 0; i < n; i++) {
+		const u8 *e = zero_page + BP_E820_TABLE + i * E820_ENTRY_SIZE;
+		u64 start = rd64(e), size = rd64(e + 8);
+
+		if (rd32(e + 16) == 1 && addr >= start && addr - start < size)
+			return start + size;
+	}
+	return 0;
+}

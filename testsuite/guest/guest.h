@@ -39,6 +39,27 @@ static inline void outw(u16 port, u16 v)
 	asm volatile("outw %0, %1" : : "a"(v), "d"(port));
 }
 
+static inline void outl(u16 port, u32 v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "d"(port));
+}
+
+static inline u16 inw(u16 port)
+{
+	u16 v;
+
+	asm volatile("inw %1, %0" : "=a"(v) : "d"(port));
+	return v;
+}
+
+static inline u32 inl(u16 port)
+{
+	u32 v;
+
+	asm volatile("inl %1, %0" : "=a"(v) : "d"(port));
+	return v;
+}
+
 static inline u8 inb(u16 port)
 {
 	u8 v;
@@ -113,11 +134,17 @@ void boot_params_read(u64 bp);
 void e820_print(void);
 const char *arg(const char *key);	/* value of key=value, or NULL */
 u64 arg_u64(const char *key, u64 def);
+u64 e820_usable_end(u64 addr);		/* end of the usable range with addr */
 
 /* acpi.c */
 void acpi_init(void);
 bool acpi_can_poweroff(void);
 void acpi_poweroff(void);		/* returns only if it did not work */
+u16 acpi_pm_timer_port(void);		/* from the FADT, 0: none */
+bool acpi_pm_timer_32bit(void);
+
+/* initrd.c */
+u32 crc32_update(u32 crc, const void *p, u64 len);	/* start with 0 */
 
 /* main.c */
 noreturn void done(void);
@@ -135,5 +162,14 @@ void test_panic(void);
 void test_initrd(void);			/* initrd.c */
 void test_echo(void);			/* console.c */
 void test_demo(void);
+void test_vcons(void);			/* vconsole.c */
+void test_rng(void);
+void test_blk(void);			/* vblk.c */
+void test_blkro(void);
+void test_barmove(void);
+void test_vreset(void);
+void test_multi(void);			/* vmulti.c */
+void test_net(void);			/* vnet.c */
+void test_hostile(void);		/* hostile.c */
 
 #endif

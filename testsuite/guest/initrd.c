@@ -18,12 +18,16 @@ static void crc32_init(void)
 	}
 }
 
-static u32 crc32(const u8 *p, u64 len)
+/* zlib's crc32(crc, p, len): pass 0 to start, the result to go on. */
+u32 crc32_update(u32 crc, const void *p, u64 len)
 {
-	u32 c = 0xffffffff;
+	const u8 *b = p;
+	u32 c = crc ^ 0xffffffff;
 
+	if (!crc_table[1])
+		crc32_init();
 	while (len--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+		c = crc_table[(c ^ *b++) & 0xff] ^ (c >> 8);
 	return c ^ 0xffffffff;
 }
 
@@ -40,8 +44,7 @@ void test_initrd(void)
 		       size);
 		pvpanic();
 	}
-	crc32_init();
 	printf("initrd: addr 0x%016lx size %lu crc32 0x%08x\n", addr, size,
-	       crc32(phys(addr), size));
+	       crc32_update(0, phys(addr), size));
 	done();
 }

@@ -1,0 +1,334 @@
+/*
+ * vnet.c - the net scenario: a virtio-net driver (virtio 1.x, 5.1) with
+ * no offloads, answering ARP and ICMP echo for its address, and pinging
+ * a peer when asked to.  Every frame starts with the 12-byte
+ * virtio_net_hdr (VERSION_1 always has num_buffers), all zero on send.
+ */
+#include "virtio.h"
+
+#define VIRTIO_NET_F_MAC	5
+#define NET_RX			0
+#define NET_TX			1
+#define NET_HDR			12
+#define BUF_LEN			2048
+#define NBUFS			32	/* rx buffers posted, tx buffers owned */
+
+#define ETH_ALEN		6
+#define ETH_HLEN		14
+#define ETH_P_IP		0x0800
+#define ETH_P_ARP		0x0806
+#define ARP_LEN			28
+#define IP_HLEN			20
+#define ICMP_ECHO		8
+#define ICMP_ECHOREPLY		0
+#define PING_ID			0x4c47
+#define PING_DATA		56
+
+static struct vdev *dev;
+static struct vq *rx, *tx;
+static u8 mac[ETH_ALEN], ip[4], peer[4], peer_mac[ETH_ALEN];
+static bool peer_known;
+static u8 *txbufs;
+static bool tx_busy[NBUFS];
+static unsigned answered;
+static int last_reply = -1;
+
+static const u8 bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static u16 get16(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+static void put16(u8 *p, u16 v)
+{
+	p[0] = (u8)(v >> 8);
+	p[1] = (u8)v;
+}
+
+/* RFC 1071: the ones' complement of the ones' complement sum. */
+static u16 csum(const u8 *p, u32 len)
+{
+	u32 s = 0;
+
+	for (; len > 1; p += 2, len -= 2)
+		s += get16(p);
+	if (len)
+		s += p[0] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (u16)~s;
+}
+
+static bool parse_ip(const char *s, u8 out[4])
+{
+	for (int i = 0; i < 4; i++) {
+		u32 v = 0;
+		int digits = 0;
+
+		for (; *s >= '0' && *s <= '9'; s++, digits++)
+			v = v * 10 + (u32)(*s - '0');
+		if (!digits || v > 255 || *s != (i < 3 ? '.' : '\0'))
+			return false;
+		out[i] = (u8)v;
+		s += i < 3;
+	}
+	return true;
+}
+
+void net_mac(struct vdev *d, u8 m[6])
+{
+	static const u8 fallback[ETH_ALEN] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+
+	for (int i = 0; i < ETH_ALEN; i++)
+		m[i] = d->features & BIT(VIRTIO_NET_F_MAC) ? mr8(d->cfg, i) :
+							     fallback[i];
+}
+
+/* A free tx buffer, taking back what the device is done with. */
+static u8 *tx_buf(void)
+{
+	u8 *p;
+
+	while ((p = vq_get(tx, NULL)))
+		tx_busy[(p - txbufs) / BUF_LEN] = false;
+	for (int i = 0; i < NBUFS; i++)
+		if (!tx_busy[i]) {
+			tx_busy[i] = true;
+			memset(txbufs + i * BUF_LEN, 0, NET_HDR);
+			return txbufs + i * BUF_LEN;
+		}
+	p = vq_wait(tx, NULL);
+	memset(p, 0, NET_HDR);
+	return p;
+}
+
+/* Send the frame at buf + NET_HDR, @len bytes long. */
+static void send(u8 *buf, u32 len)
+{
+	struct vbuf b = { buf, NET_HDR + len, false };
+
+	if (len < 60)	/* Ethernet minimum, without the FCS */
+		memset(buf + NET_HDR + len, 0, 60 - len), len = 60;
+	b.len = NET_HDR + len;
+	if (vq_add(tx, &b, 1, buf) < 0)
+		fail("net: transmit queue full");
+	vq_kick(tx);
+}
+
+static void eth_fill(u8 *f, const u8 *dst, u16 type)
+{
+	memcpy(f, dst, ETH_ALEN);
+	memcpy(f + ETH_ALEN, mac, ETH_ALEN);
+	put16(f + 12, type);
+}
+
+static void arp_send(u16 op, const u8 *tha, const u8 *tpa)
+{
+	u8 *buf = tx_buf(), *f = buf + NET_HDR, *a = f + ETH_HLEN;
+
+	eth_fill(f, op == 1 ? bcast : tha, ETH_P_ARP);
+	put16(a, 1);			/* Ethernet */
+	put16(a + 2, ETH_P_IP);
+	a[4] = ETH_ALEN;
+	a[5] = 4;
+	put16(a + 6, op);
+	memcpy(a + 8, mac, ETH_ALEN);
+	memcpy(a + 14, ip, 4);
+	memcpy(a + 18, op == 1 ? (const u8 *)"\0\0\0\0\0\0" : tha, ETH_ALEN);
+	memcpy(a + 24, tpa, 4);
+	send(buf, ETH_HLEN + ARP_LEN);
+}
+
+static void arp_in(const u8 *a, u32 len)
+{
+	if (len < ARP_LEN || get16(a) != 1 || get16(a + 2) != ETH_P_IP ||
+	    a[4] != ETH_ALEN || a[5] != 4)
+		return;
+	if (get16(a + 6) == 1 && !memcmp(a + 24, ip, 4)) {
+		arp_send(2, a + 8, a + 14);
+		printf("net: arp reply to %u.%u.%u.%u\n", a[14], a[15], a[16],
+		       a[17]);
+	} else if (get16(a + 6) == 2 && !memcmp(a + 14, peer, 4) &&
+		   !peer_known) {
+		memcpy(peer_mac, a + 8, ETH_ALEN);
+		peer_known = true;
+	}
+}
+
+/* Build an IPv4 + ICMP echo (or reply) in a tx buffer and send it. */
+static void icmp_send(const u8 *dmac, const u8 *dip, u8 type, u16 id,
+		      u16 seq, const u8 *data, u32 dlen)
+{
+	u8 *buf = tx_buf(), *f = buf + NET_HDR, *h = f + ETH_HLEN,
+	   *c = h + IP_HLEN;
+	u32 ilen = 8 + dlen;
+
+	if (ETH_HLEN + IP_HLEN + ilen > BUF_LEN - NET_HDR)
+		return;
+	eth_fill(f, dmac, ETH_P_IP);
+	h[0] = 0x45;
+	put16(h + 2, (u16)(IP_HLEN + ilen));
+	h[8] = 64;			/* TTL */
+	h[9] = 1;			/* ICMP */
+	memcpy(h + 12, ip, 4);
+	memcpy(h + 16, dip, 4);
+	put16(h + 10, csum(h, IP_HLEN));
+	c[0] = type;
+	put16(c + 4, id);
+	put16(c + 6, seq);
+	memcpy(c + 8, data, dlen);
+	put16(c + 2, csum(c, ilen));
+	send(buf, ETH_HLEN + IP_HLEN + ilen);
+}
+
+static void ip_in(const u8 *f, const u8 *h, u32 len)
+{
+	u32 ihl = (h[0] & 0xf) * 4, tot;
+	const u8 *c;
+
+	if (len < IP_HLEN || h[0] >> 4 != 4 || ihl < IP_HLEN || ihl > len)
+		return;
+	tot = get16(h + 2);
+	if (tot < ihl + 8 || tot > len || h[9] != 1 || memcmp(h + 16, ip, 4))
+		return;
+	if (csum(h, ihl)) {
+		printf("net: bad ip checksum\n");
+		return;
+	}
+	c = h + ihl;
+	if (csum(c, tot - ihl)) {
+		printf("net: bad icmp checksum\n");
+		return;
+	}
+	if (c[0] == ICMP_ECHO) {
+		icmp_send(f + ETH_ALEN, h + 12, ICMP_ECHOREPLY, get16(c + 4),
+			  get16(c + 6), c + 8, tot - ihl - 8);
+		answered++;
+		printf("net: echo request from %u.%u.%u.%u seq %u answered\n",
+		       h[12], h[13], h[14], h[15], get16(c + 6));
+	} else if (c[0] == ICMP_ECHOREPLY && get16(c + 4) == PING_ID &&
+		   !memcmp(h + 12, peer, 4)) {
+		last_reply = get16(c + 6);
+	}
+}
+
+/* Handle one received frame, if there is one. */
+static bool poll_rx(void)
+{
+	u32 len;
+	u8 *p = vq_get(rx, &len), *f;
+	struct vbuf b;
+
+	if (!p)
+		return false;
+	f = p + NET_HDR;
+	if (len > BUF_LEN)
+		fail("net: %u bytes in a %u-byte buffer", len, BUF_LEN);
+	if (len >= NET_HDR + ETH_HLEN &&
+	    (!memcmp(f, mac, ETH_ALEN) || !memcmp(f, bcast, ETH_ALEN))) {
+		len -= NET_HDR + ETH_HLEN;
+		if (get16(f + 12) == ETH_P_ARP)
+			arp_in(f + ETH_HLEN, len);
+		else if (get16(f + 12) == ETH_P_IP)
+			ip_in(f, f + ETH_HLEN, len);
+	}
+	b = (struct vbuf){ p, BUF_LEN, true };
+	vq_add(rx, &b, 1, p);
+	vq_kick(rx);
+	return true;
+}
+
+static void net_open(void)
+{
+	u8 *rxbufs;
+
+	dev = vdev_find(VIRTIO_ID_NET, (int)arg_u64("nic", 0));
+	if (!dev)
+		fail("no virtio-net device");
+	vdev_init(dev, vdev_want() | BIT(VIRTIO_NET_F_MAC));
+	rx = vdev_queue(dev, NET_RX, 0, true);
+	tx = vdev_queue(dev, NET_TX, 0, true);
+	vdev_driver_ok(dev);
+	net_mac(dev, mac);
+	rxbufs = alloc(NBUFS * BUF_LEN, 4096);
+	txbufs = alloc(NBUFS * BUF_LEN, 4096);
+	for (int i = 0; i < NBUFS && i < rx->size; i++) {
+		struct vbuf b = { rxbufs + i * BUF_LEN, BUF_LEN, true };
+
+		vq_add(rx, &b, 1, b.addr);
+	}
+	vq_kick(rx);
+}
+
+static bool resolve_peer(void)
+{
+	for (int tries = 0; tries < 5 && !peer_known; tries++) {
+		u64 dl = deadline(1000);
+
+		arp_send(1, NULL, peer);
+		while (!peer_known && !expired(dl))
+			if (!poll_rx())
+				asm volatile("pause");
+	}
+	return peer_known;
+}
+
+static void ping_peer(const char *who, unsigned count)
+{
+	u8 data[PING_DATA];
+
+	for (int i = 0; i < PING_DATA; i++)
+		data[i] = (u8)i;
+	if (!resolve_peer())
+		fail("net: no arp reply from %s", who);
+	printf("net: peer %s is at %02x:%02x:%02x:%02x:%02x:%02x\n", who,
+	       peer_mac[0], peer_mac[1], peer_mac[2], peer_mac[3],
+	       peer_mac[4], peer_mac[5]);
+	for (unsigned seq = 1; seq <= count; seq++) {
+		u64 dl = deadline(2000);
+
+		icmp_send(peer_mac, peer, ICMP_ECHO, PING_ID, (u16)seq, data,
+			  PING_DATA);
+		while (last_reply != (int)seq && !expired(dl))
+			if (!poll_rx())
+				asm volatile("pause");
+		if (last_reply != (int)seq)
+			fail("net: ping %s seq %u no reply", who, seq);
+		printf("net: ping %s seq %u reply ok\n", who, seq);
+	}
+}
+
+void test_net(void)
+{
+	const char *ips = arg("ip"), *peers = arg("peer");
+	u64 count = arg_u64("count", 0), secs;
+
+	if (!ips)
+		ips = "10.0.2.15";
+	if (!parse_ip(ips, ip))
+		fail("net: bad ip=%s", ips);
+	if (peers && !parse_ip(peers, peer))
+		fail("net: bad peer=%s", peers);
+	net_open();
+	printf("net: ready ip %s mac %02x:%02x:%02x:%02x:%02x:%02x\n", ips,
+	       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+
+	if (peers)
+		ping_peer(peers, (unsigned)arg_u64("pings", 3));
+	/* Answer for time= seconds or until count= echoes; with a peer
+	 * and neither, we are done. */
+	secs = arg_u64("time", peers && !count ? 0 : 30);
+	if (secs || count) {
+		u64 dl = deadline(secs ? secs * 1000 : 600000);
+
+		while (!expired(dl) && (!count || answered < count))
+			if (!poll_rx())
+				asm volatile("pause");
+		if (count && answered < count)
+			fail("net: answered %u of %lu echo requests", answered,
+			     count);
+	}
+	printf("net: answered %u echo requests\n", answered);
+	done();
+}
