@@ -23,6 +23,7 @@
 #define BATCH		32		/* requests per doorbell when streaming */
 #define INFLIGHT	64
 #define ID_BYTES	20
+#define VRESET_SECTORS	(BATCH * CHUNK / INFLIGHT / SECTOR)
 
 struct breq {
 	struct blk_hdr hdr;
@@ -42,15 +43,21 @@ static void pool(void)
 	bufs = alloc(BATCH * CHUNK, 4096);
 }
 
+/* What we understand, though we act only on RO and FLUSH. */
+static u64 blk_want(u64 want)
+{
+	return want | BIT(VIRTIO_BLK_F_RO) | BIT(VIRTIO_BLK_F_FLUSH) |
+	       BIT(VIRTIO_BLK_F_BLK_SIZE) | BIT(VIRTIO_BLK_F_SEG_MAX) |
+	       BIT(VIRTIO_BLK_F_SIZE_MAX);
+}
+
 struct vdev *blk_open(int n, u64 want)
 {
 	struct vdev *d = vdev_find(VIRTIO_ID_BLOCK, n);
 
 	if (!d)
 		fail("no virtio-blk device number %d", n);
-	vdev_init(d, want | BIT(VIRTIO_BLK_F_RO) | BIT(VIRTIO_BLK_F_FLUSH) |
-		     BIT(VIRTIO_BLK_F_BLK_SIZE) | BIT(VIRTIO_BLK_F_SEG_MAX) |
-		     BIT(VIRTIO_BLK_F_SIZE_MAX));
+	vdev_init(d, blk_want(want));
 	vdev_queue(d, 0, (u16)arg_u64("qsize", 0), true);
 	vdev_driver_ok(d);
 	pool();
@@ -370,9 +377,12 @@ void test_vreset(void)
 	int n = 0;
 	u16 used;
 
+	/* Big reads, so that some are still going when the reset comes. */
 	while (n < INFLIGHT) {
-		set_req(&reqs[n], VIRTIO_BLK_T_IN, (u64)n % cap,
-			bufs + n * SECTOR, SECTOR);
+		u64 k = cap < VRESET_SECTORS ? cap : VRESET_SECTORS;
+
+		set_req(&reqs[n], VIRTIO_BLK_T_IN, (n * k) % (cap - k + 1),
+			bufs + n * k * SECTOR, (u32)k * SECTOR);
 		if (blk_add(vq, &reqs[n]) < 0)
 			break;
 		n++;
@@ -382,8 +392,7 @@ void test_vreset(void)
 	used = (u16)(vq->used->idx - vq->last_used);
 	printf("vreset: reset with %d submitted, %u completed\n", n, used);
 
-	vdev_init(d, vdev_want() | BIT(VIRTIO_BLK_F_RO) |
-		     BIT(VIRTIO_BLK_F_FLUSH));
+	vdev_init(d, blk_want(vdev_want()));
 	vdev_queue(d, 0, (u16)arg_u64("qsize", 0), true);
 	vdev_driver_ok(d);
 	if (sector0_crc(d) != crc)

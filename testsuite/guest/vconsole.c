@@ -75,6 +75,7 @@ void test_vcons(void)
 		vq_add(rx, &b, 1, p);
 		vq_kick(rx);
 	}
+	cons_write(tx, "\r\n", 2);	/* so what follows starts a line */
 	printf("vcons: got q\n");
 	done();
 }

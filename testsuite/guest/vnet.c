@@ -167,6 +167,7 @@ static void icmp_send(const u8 *dmac, const u8 *dip, u8 type, u16 id,
 	if (ETH_HLEN + IP_HLEN + ilen > BUF_LEN - NET_HDR)
 		return;
 	eth_fill(f, dmac, ETH_P_IP);
+	memset(h, 0, IP_HLEN + 8);	/* the buffer held an older frame */
 	h[0] = 0x45;
 	put16(h + 2, (u16)(IP_HLEN + ilen));
 	h[8] = 64;			/* TTL */
