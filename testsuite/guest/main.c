@@ -17,6 +17,15 @@ static const struct scenario {
 	{ "initrd",	 test_initrd },
 	{ "echo",	 test_echo },
 	{ "demo",	 test_demo },
+	{ "vcons",	 test_vcons },
+	{ "rng",	 test_rng },
+	{ "blk",	 test_blk },
+	{ "blkro",	 test_blkro },
+	{ "barmove",	 test_barmove },
+	{ "vreset",	 test_vreset },
+	{ "multi",	 test_multi },
+	{ "net",	 test_net },
+	{ "hostile",	 test_hostile },
 };
 
 /*
