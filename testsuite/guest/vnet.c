@@ -106,11 +106,13 @@ static u8 *tx_buf(void)
 /* Send the frame at buf + NET_HDR, @len bytes long. */
 static void send(u8 *buf, u32 len)
 {
-	struct vbuf b = { buf, NET_HDR + len, false };
+	struct vbuf b;
 
-	if (len < 60)	/* Ethernet minimum, without the FCS */
-		memset(buf + NET_HDR + len, 0, 60 - len), len = 60;
-	b.len = NET_HDR + len;
+	if (len < 60) {		/* the Ethernet minimum, without the FCS */
+		memset(buf + NET_HDR + len, 0, 60 - len);
+		len = 60;
+	}
+	b = (struct vbuf){ buf, NET_HDR + len, false };
 	if (vq_add(tx, &b, 1, buf) < 0)
 		fail("net: transmit queue full");
 	vq_kick(tx);

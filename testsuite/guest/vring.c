@@ -94,6 +94,8 @@ void vq_kick(struct vq *vq)
 	u16 old = vq->kicked_idx, new = vq->avail_idx;
 	bool ring;
 
+	if (new == old)		/* nothing new: a doorbell would be wasted */
+		return;
 	if (vq->event_idx)	/* interrupt (were we to take them) at the end */
 		*used_event(vq) = (u16)(new - 1);
 	mb();			/* idx out before we look at the device's flags */
