@@ -33,6 +33,9 @@ struct hv_ops {
 	int (*ioeventfd)(struct vm *vm, int fd, u64 addr, int len, bool pio,
 			 bool add);
 
+	/* Route @gsi to an MSI message (address, data). */
+	int (*msi_route)(struct vm *vm, int gsi, u64 addr, u32 data);
+
 	/* Let a write to @fd raise interrupt @gsi in the guest. */
 	int (*irqfd)(struct vm *vm, int fd, int gsi, bool add);
 };

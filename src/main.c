@@ -26,9 +26,20 @@
 #include "hv.h"
 #include "hw/hw.h"
 #include "lguest.h"
+#include "pci.h"
 #include "term.h"
+#include "virtio/devices.h"
 #include "x86/boot.h"
 #include "x86/layout.h"
+
+/* Which console gets the keyboard. */
+enum input_to { INPUT_AUTO, INPUT_SERIAL, INPUT_VIRTIO };
+
+/* A device option, kept in command-line order: that is PCI slot order. */
+struct devarg {
+	int opt;
+	const char *arg;
+};
 
 /* What the command line asked for. */
 struct args {
@@ -37,6 +48,9 @@ struct args {
 	const char *kernel;
 	const char *initrd;
 	char *cmdline;
+	enum input_to input;
+	struct devarg dev[PCI_MAX_SLOTS];
+	int ndev;
 };
 
 /* Reboot is exec() of ourselves with exactly these arguments. */
@@ -56,6 +70,17 @@ static void usage(FILE *f)
 "\n"
 "Options:\n"
 "  --initrd=FILE   load FILE as the initial ramdisk\n"
+"  --block=FILE[,ro]\n"
+"                  a virtio disk backed by FILE (repeatable: vda, vdb...)\n"
+"  --tunnet=IPADDR[/PREFIX][:MAC]\n"
+"  --tunnet=bridge:BRIDGE[:MAC]\n"
+"  --tunnet=tap:NAME[:MAC]\n"
+"                  a virtio NIC on a new tap with that host address, on a\n"
+"                  new tap added to BRIDGE, or on an existing tap NAME\n"
+"  --rng           a virtio entropy source\n"
+"  --console-input=auto|serial|virtio\n"
+"                  where keystrokes go: the 8250 (ttyS0), the virtio\n"
+"                  console (hvc0), or hvc0 once its driver is up (auto)\n"
 "  -v, --verbose   say what the Launcher does\n"
 "  -h, --help      print this help and exit\n"
 "  -V, --version   print the version and exit\n"
@@ -123,6 +148,17 @@ static u64 parse_mem(const char *s)
 	return n;
 }
 
+static enum input_to parse_input(const char *s)
+{
+	if (!strcmp(s, "auto"))
+		return INPUT_AUTO;
+	if (!strcmp(s, "serial"))
+		return INPUT_SERIAL;
+	if (!strcmp(s, "virtio"))
+		return INPUT_VIRTIO;
+	usage_error("--console-input=%s: say auto, serial or virtio", s);
+}
+
 /* The kernel's command line is every word after the kernel file. */
 static char *join_args(int argc, char **argv)
 {
@@ -146,6 +182,10 @@ static void parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "initrd", required_argument, NULL, 'i' },
+		{ "block", required_argument, NULL, 'b' },
+		{ "tunnet", required_argument, NULL, 't' },
+		{ "rng", no_argument, NULL, 'r' },
+		{ "console-input", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -159,6 +199,18 @@ static void parse_args(int argc, char **argv, struct args *a)
 			switch (c) {
 			case 'i':
 				a->initrd = optarg;
+				break;
+			case 'b':
+			case 't':
+			case 'r':
+				/* Slot 0 is the bridge, slot 1 the console. */
+				if (a->ndev == PCI_MAX_SLOTS - 2)
+					usage_error("too many devices: at most %d",
+						    PCI_MAX_SLOTS - 2);
+				a->dev[a->ndev++] = (struct devarg){ c, optarg };
+				break;
+			case 'c':
+				a->input = parse_input(optarg);
 				break;
 			case 'v':
 				verbose_flag = true;
@@ -225,7 +277,38 @@ void vm_stop(enum stop_reason why)
 		;
 }
 
-static struct vm *the_vm;
+/*L:340 Keystrokes go to ttyS0 until the guest's virtio-console driver
+ * is up (it posted buffers for input), then to hvc0 -- unless the user
+ * said which one they want. */
+static enum input_to input_to;
+
+static void console_keys(const u8 *buf, size_t len)
+{
+	if (input_to == INPUT_VIRTIO ||
+	    (input_to == INPUT_AUTO && console_ready()))
+		console_input(buf, len);
+	else
+		serial_input(buf, len);
+}
+
+/* Devices, in command-line order after the console (slot 1). */
+static void add_devices(struct vm *vm, const struct args *a)
+{
+	console_add(vm, STDOUT_FILENO);
+	for (int i = 0; i < a->ndev; i++) {
+		switch (a->dev[i].opt) {
+		case 'b':
+			blk_add(vm, a->dev[i].arg);
+			break;
+		case 't':
+			net_add(vm, a->dev[i].arg);
+			break;
+		case 'r':
+			rng_add(vm);
+			break;
+		}
+	}
+}
 
 void vm_irq_line(struct vm *vm, int irq, int level)
 {
@@ -328,7 +411,6 @@ int main(int argc, char **argv)
 
 	/* Save the args: we "reboot" by execing ourselves again. */
 	main_args = argv;
-	the_vm = &vm;
 
 	/* What are we to boot, and with how much memory? */
 	parse_args(argc, argv, &a);
@@ -350,15 +432,19 @@ int main(int argc, char **argv)
 	acpi_build(&vm);
 	boot_setup(&vm, a.cmdline);
 
-	/* The chips a PC kernel looks for. */
+	/* The chips a PC kernel looks for, and the PCI bus with our
+	 * virtio devices on it. */
 	serial_init(&vm, STDOUT_FILENO);
 	i8042_init(&vm);
 	acpi_pm_init(&vm);
 	pvpanic_init(&vm);
+	pci_init(&vm);
+	add_devices(&vm, &a);
 
 	/* The terminal becomes the guest's console. */
+	input_to = a.input;
 	term_init();
-	term_set_sink(serial_input);
+	term_set_sink(console_keys);
 
 	/* And off we go: the vCPU gets a thread of its own. */
 	vm.hv->vcpu_init(&vm);

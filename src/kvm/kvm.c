@@ -14,15 +14,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "hv.h"
 #include "x86/layout.h"
 
+#define MAX_ROUTES	256
+
 struct kvm {
 	int sys_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
 	size_t run_size;
+	pthread_mutex_t route_lock;
+	struct kvm_irq_routing *routes;
 };
 
 /* Where KVM may put the real-mode TSS and identity map it needs on some
@@ -64,6 +69,61 @@ static void set_region(struct kvm *k, u32 slot, u64 gpa, u64 size, void *hva)
 		err(EXIT_ERROR, "KVM_SET_USER_MEMORY_REGION");
 }
 
+static void add_route(struct kvm *k, u32 gsi, u32 chip, u32 pin)
+{
+	struct kvm_irq_routing_entry *e = &k->routes->entries[k->routes->nr++];
+
+	*e = (struct kvm_irq_routing_entry){
+		.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+		.u.irqchip = { .irqchip = chip, .pin = pin },
+	};
+}
+
+/*L:105 Interrupt routing.  GSIs 0-15 reach both the PICs and the IOAPIC,
+ * 16-23 the IOAPIC only, and the timer's GSI 0 arrives at IOAPIC pin 2,
+ * as the MADT's interrupt source override tells the guest.  MSI routes for
+ * virtio's MSI-X vectors are added after these, from GSI 24 on. */
+static void default_routes(struct kvm *k)
+{
+	k->routes = malloc_or_die(sizeof(*k->routes) +
+				  MAX_ROUTES * sizeof(k->routes->entries[0]));
+	for (u32 i = 0; i < 16; i++)
+		if (i != 2)
+			add_route(k, i, i < 8 ? KVM_IRQCHIP_PIC_MASTER :
+				  KVM_IRQCHIP_PIC_SLAVE, i % 8);
+	for (u32 i = 0; i < 24; i++)
+		add_route(k, i, KVM_IRQCHIP_IOAPIC, i == 0 ? 2 : i);
+	if (ioctl(k->vm_fd, KVM_SET_GSI_ROUTING, k->routes) < 0)
+		err(EXIT_ERROR, "KVM_SET_GSI_ROUTING");
+}
+
+static int kvm_msi_route(struct vm *vm, int gsi, u64 addr, u32 data)
+{
+	struct kvm *k = kvm_of(vm);
+	struct kvm_irq_routing_entry *e = NULL;
+	int ret;
+
+	pthread_mutex_lock(&k->route_lock);
+	for (u32 i = 0; i < k->routes->nr; i++)
+		if (k->routes->entries[i].gsi == (u32)gsi)
+			e = &k->routes->entries[i];
+	if (!e && k->routes->nr < MAX_ROUTES)
+		e = &k->routes->entries[k->routes->nr++];
+	if (!e) {
+		pthread_mutex_unlock(&k->route_lock);
+		errno = ENOSPC;
+		return -1;
+	}
+	*e = (struct kvm_irq_routing_entry){
+		.gsi = gsi, .type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = { .address_lo = (u32)addr, .address_hi = addr >> 32,
+			   .data = data },
+	};
+	ret = ioctl(k->vm_fd, KVM_SET_GSI_ROUTING, k->routes);
+	pthread_mutex_unlock(&k->route_lock);
+	return ret;
+}
+
 static void kvm_init(struct vm *vm)
 {
 	struct kvm *k = malloc_or_die(sizeof(*k));
@@ -94,6 +154,8 @@ static void kvm_init(struct vm *vm)
 		err(EXIT_ERROR, "KVM_CREATE_IRQCHIP");
 	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		err(EXIT_ERROR, "KVM_CREATE_PIT2");
+	pthread_mutex_init(&k->route_lock, NULL);
+	default_routes(k);
 
 	set_region(k, 0, 0, vm->low_end, vm->ram);
 	if (vm->ram_size > vm->low_end)
@@ -333,5 +395,6 @@ const struct hv_ops kvm_ops = {
 	.vcpu_run = kvm_vcpu_run,
 	.irq_line = kvm_irq_line,
 	.ioeventfd = kvm_ioeventfd,
+	.msi_route = kvm_msi_route,
 	.irqfd = kvm_irqfd,
 };

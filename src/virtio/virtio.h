@@ -1,0 +1,157 @@
+/*
+ * virtio.h - virtio devices, their virtqueues, and the threads that
+ * serve them.
+ *
+ * A device is data plus one service function per virtqueue.  Each
+ * virtqueue gets a thread when the driver says DRIVER_OK; the thread
+ * sleeps on an eventfd the guest's doorbell write signals (KVM_IOEVENTFD),
+ * does the I/O straight into guest memory, and raises the guest's
+ * interrupt itself.  Devices never see PCI or KVM: the transport
+ * (virtio/pci.c) and the backend do that.
+ */
+#ifndef LGUEST_VIRTIO_H
+#define LGUEST_VIRTIO_H
+
+#include <pthread.h>
+#include <sys/uio.h>
+
+#include "lguest.h"
+
+/* Device IDs (virtio 1.x, 5). */
+#define VIRTIO_ID_NET		1
+#define VIRTIO_ID_BLOCK		2
+#define VIRTIO_ID_CONSOLE	3
+#define VIRTIO_ID_RNG		4
+
+/* Feature bits every device may offer (virtio 1.x, 6). */
+#define VIRTIO_F_INDIRECT_DESC	28
+#define VIRTIO_F_EVENT_IDX	29
+#define VIRTIO_F_VERSION_1	32
+
+/* Device status bits (2.1). */
+#define VIRTIO_S_ACKNOWLEDGE	1
+#define VIRTIO_S_DRIVER		2
+#define VIRTIO_S_DRIVER_OK	4
+#define VIRTIO_S_FEATURES_OK	8
+#define VIRTIO_S_NEEDS_RESET	64
+#define VIRTIO_S_FAILED		128
+
+#define VQ_MAX_SIZE		256
+#define VQ_MAX_IOV		(VQ_MAX_SIZE + 2)
+#define VIRTIO_MAX_QUEUES	4
+
+struct virtio_dev;
+struct virtqueue;
+
+/* Serve the queue until vq_get() says stop. */
+typedef void (*vq_service_fn)(struct virtqueue *vq);
+
+struct virtio_ops {
+	const char *name;		/* "virtio-blk", for messages */
+	u16 device_id;
+	u32 pci_class;			/* class << 8 | programming interface */
+	u64 features;			/* device-specific features offered */
+	int num_queues;
+	vq_service_fn service[VIRTIO_MAX_QUEUES];
+	u32 config_size;		/* bytes of device config space */
+	/* Config writes the device cares about (may be NULL). */
+	void (*config_write)(struct virtio_dev *d, u32 off, int size);
+	/* The driver said DRIVER_OK; queue threads start right after. */
+	void (*start)(struct virtio_dev *d);
+	/* Called with no queue thread running: forget all state. */
+	void (*reset)(struct virtio_dev *d);
+};
+
+struct virtqueue {
+	struct virtio_dev *dev;
+	int index;
+
+	/* What the driver told us through the common config. */
+	u16 size;
+	bool enabled;
+	u16 msix_vector;
+	u64 desc_gpa, avail_gpa, used_gpa;
+
+	/* Set up when the thread starts: host views of the three parts,
+	 * each checked to lie wholly in guest RAM. */
+	struct vring_desc *desc;
+	volatile u16 *avail;		/* flags, idx, ring[size], used_event */
+	volatile u16 *used;		/* flags, idx, then ring elements */
+	u16 last_avail;			/* next avail entry we will take */
+	u16 used_idx;			/* our copy of used->idx */
+	u16 signalled_used;		/* used_idx when we last interrupted */
+	bool need_irq;			/* pushed buffers since last interrupt */
+
+	int kick_fd;			/* the guest's doorbell */
+	pthread_t thread;
+	bool running;
+	volatile bool stopping;
+	u64 notify_addr;		/* where the doorbell is bound */
+};
+
+struct virtio_dev {
+	const struct virtio_ops *ops;
+	struct vm *vm;
+	void *priv;			/* the device's own state */
+	u8 *config;			/* device config space, config_size bytes */
+
+	u64 features;			/* negotiated */
+	u8 status;
+	u8 config_gen;
+	u8 isr;
+
+	void *transport;		/* virtio/pci.c's state */
+	struct virtqueue vq[VIRTIO_MAX_QUEUES];
+	pthread_mutex_t lock;		/* status, isr, reset against threads */
+};
+
+/* Create a device and plug it into the transport.  @priv and @config
+ * belong to the device; @config is config_size bytes. */
+struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
+			      void *priv, void *config);
+
+static inline bool virtio_has(const struct virtio_dev *d, int feature)
+{
+	return d->features & (1ULL << feature);
+}
+
+/*
+ * For service functions.  vq_get() returns the head of the next chain
+ * with its buffers in @iov: first *@out readable ones, then *@in writable
+ * ones, every address checked against guest RAM.  It sleeps until there
+ * is one, interrupting the guest for what was pushed before it sleeps.
+ * It returns -1 when the thread must stop (device reset, broken ring).
+ * vq_try_get() is the same without sleeping: -1 also when nothing waits.
+ */
+int vq_get(struct virtqueue *vq, struct iovec *iov, unsigned *out,
+	   unsigned *in);
+int vq_try_get(struct virtqueue *vq, struct iovec *iov, unsigned *out,
+	       unsigned *in);
+
+/* Give a chain back with @len bytes written into it. */
+void vq_push(struct virtqueue *vq, int head, u32 len);
+
+/* Interrupt the guest if it wants to hear about what was pushed. */
+void vq_interrupt(struct virtqueue *vq);
+
+/* The driver broke the rules: say so, mark the device DEVICE_NEEDS_RESET
+ * and stop serving it until it is reset. */
+void virtio_broken(struct virtio_dev *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* For devices whose threads also wait on a file: the fd to poll for
+ * the guest's kick.  vq_wait_kick() consumes a kick. */
+void vq_wait_kick(struct virtqueue *vq);
+
+/* Device config changed: bump the generation and tell the driver. */
+void virtio_config_changed(struct virtio_dev *d);
+
+/* Transport hooks (virtio/pci.c) used by the queue code. */
+void virtio_transport_irq(struct virtio_dev *d, struct virtqueue *vq);
+
+/* Queue lifetime, driven by the transport. */
+void vq_start(struct virtqueue *vq);
+void vq_stop(struct virtqueue *vq);
+void virtio_reset(struct virtio_dev *d);
+
+#endif
