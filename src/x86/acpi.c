@@ -16,6 +16,7 @@
 
 #include "lguest.h"
 #include "x86/boot.h"
+#include "pci.h"
 #include "x86/layout.h"
 
 #define OEM_ID		"LGUEST"
@@ -207,7 +208,7 @@ static void header_sum(struct acpi_header *h)
  * package's contents first, then slide them up to make room for its
  * length. */
 struct aml {
-	u8 buf[1024];
+	u8 buf[8192];
 	size_t len;
 };
 
@@ -323,6 +324,87 @@ static void aml_crs_io(struct aml *a, u16 port, u8 len, int irq)
 	aml_close(a, pkg);
 }
 
+/* Name (NAME, integer) */
+static void aml_name_int(struct aml *a, const char *name, u32 v)
+{
+	aml_byte(a, 0x08);
+	aml_name(a, name);
+	aml_int(a, v);
+}
+
+/* Word and DWord address space descriptors (ACPI 6.4.3.5): the ranges a
+ * host bridge passes on to its bus, all fixed, no translation. */
+static void aml_word_range(struct aml *a, u8 type, u8 tflags, u16 min,
+			   u16 max)
+{
+	u16 len = max - min + 1;
+	u8 d[16] = { 0x88, 13, 0, type, 0x0c, tflags, 0, 0,
+		     min, min >> 8, max, max >> 8, 0, 0, len, len >> 8 };
+
+	aml_bytes(a, d, sizeof(d));
+}
+
+static void aml_dword_mem(struct aml *a, u32 min, u32 max)
+{
+	u32 len = max - min + 1;
+	u8 d[26] = { 0x87, 23, 0, 0, 0x0c, 0x01 };	/* read/write */
+
+	memcpy(d + 10, &min, 4);
+	memcpy(d + 14, &max, 4);
+	memcpy(d + 22, &len, 4);
+	aml_bytes(a, d, sizeof(d));
+}
+
+/*L:220 Device (PCI0): the host bridge.  Its _CRS says which buses, ports
+ * and memory it decodes -- the kernel puts BARs only inside these
+ * windows -- and _PRT says where each slot's INTA-D# arrive: straight
+ * at IOAPIC inputs, as pci.h's PCI_GSI() wires them. */
+static void build_pci0(struct aml *a)
+{
+	u8 cfg_io[] = { 0x47, 1, 0xf8, 0x0c, 0xf8, 0x0c, 1, 8 };
+	u8 end[] = { 0x79, 0 };
+	size_t dev, crs, prt, entry;
+
+	dev = aml_open(a, 0x5b, 0x82);
+	aml_name(a, "PCI0");
+	aml_byte(a, 0x08);
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name_int(a, "_ADR", 0);
+	aml_name_int(a, "_UID", 0);
+	aml_name_int(a, "_BBN", 0);
+
+	aml_byte(a, 0x08);
+	aml_name(a, "_CRS");
+	crs = aml_open(a, 0x11, 0);
+	aml_int(a, 16 + sizeof(cfg_io) + 16 + 16 + 26 + sizeof(end));
+	aml_word_range(a, 2, 0, 0, 0);			/* bus 0 */
+	aml_bytes(a, cfg_io, sizeof(cfg_io));
+	aml_word_range(a, 1, 3, 0x0000, 0x0cf7);	/* I/O below... */
+	aml_word_range(a, 1, 3, 0x0d00, 0xffff);	/* ...and above cf8 */
+	aml_dword_mem(a, PCI_MMIO_START, PCI_MMIO_END - 1);
+	aml_bytes(a, end, sizeof(end));
+	aml_close(a, crs);
+
+	aml_byte(a, 0x08);
+	aml_name(a, "_PRT");
+	prt = aml_open(a, 0x12, 0);
+	aml_byte(a, (PCI_MAX_SLOTS - 1) * 4);
+	for (int slot = 1; slot < PCI_MAX_SLOTS; slot++) {
+		for (int pin = 0; pin < 4; pin++) {
+			entry = aml_open(a, 0x12, 0);
+			aml_byte(a, 4);
+			aml_int(a, (u32)slot << 16 | 0xffff);
+			aml_int(a, pin);
+			aml_int(a, 0);		/* no link device: a GSI */
+			aml_int(a, PCI_GSI(slot, pin));
+			aml_close(a, entry);
+		}
+	}
+	aml_close(a, prt);
+	aml_close(a, dev);
+}
+
 static void build_dsdt(struct aml *a)
 {
 	size_t sb, dev, pkg;
@@ -331,9 +413,7 @@ static void build_dsdt(struct aml *a)
 	sb = aml_open(a, 0x10, 0);
 	aml_name(a, "\\_SB");
 
-	/*
-	 * The PCI host bridge, Device (PCI0), will go here.
-	 */
+	build_pci0(a);
 
 	/* Device (COM1): the 8250 UART, so the kernel need not guess. */
 	dev = aml_open(a, 0x5b, 0x82);
