@@ -261,11 +261,11 @@ static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
 }
 
 /*L:716 One request: a 16-byte header the device reads, data, and a status
- * byte, the last byte the device may write.  We return the bytes written
- * into the guest's buffers, status included, or -1 if the driver broke
- * the rules. */
-static int blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
-		   unsigned out, unsigned in)
+ * byte, the last byte the device may write.  *@used gets the bytes
+ * written into the guest's buffers, status included; false means the
+ * driver broke the rules. */
+static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
+		    unsigned out, unsigned in, u32 *used)
 {
 	struct { u32 type; u32 ioprio; u64 sector; } hdr;
 	struct iovec data[VQ_MAX_IOV], st;
@@ -273,13 +273,13 @@ static int blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 	size_t dlen = 0;
 	unsigned n;
 	u8 status = VIRTIO_BLK_S_OK;
-	u32 used = 1;
 
 	if (rlen < sizeof(hdr) || wlen < 1) {
 		virtio_broken(d, "request without a readable header or a "
 			      "writable status byte");
-		return -1;
+		return false;
 	}
+	*used = 1;
 	iov_copy(iov, out, &hdr, sizeof(hdr), false);
 	iov_slice(&st, iov + out, in, wlen - 1, 1);
 
@@ -291,7 +291,7 @@ static int blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 		    !rw(b, data, n, hdr.sector * SECTOR, false))
 			status = VIRTIO_BLK_S_IOERR;
 		else
-			used += dlen;
+			*used += dlen;
 		break;
 	case VIRTIO_BLK_T_OUT:
 		dlen = rlen - sizeof(hdr);
@@ -306,7 +306,7 @@ static int blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		n = iov_slice(data, iov + out, in, 0, wlen - 1);
-		used += iov_copy(data, n, b->id, sizeof(b->id), true);
+		*used += iov_copy(data, n, b->id, sizeof(b->id), true);
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
@@ -324,7 +324,7 @@ static int blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 		break;
 	}
 	*(u8 *)st.iov_base = status;
-	return used;
+	return true;
 }
 
 static void blk_request(struct virtqueue *vq)
@@ -332,11 +332,11 @@ static void blk_request(struct virtqueue *vq)
 	struct iovec iov[VQ_MAX_IOV];
 	struct blk *b = vq->dev->priv;
 	unsigned out, in;
-	int head, used;
+	int head;
+	u32 used;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
-		used = blk_one(vq->dev, b, iov, out, in);
-		if (used < 0)
+		if (!blk_one(vq->dev, b, iov, out, in, &used))
 			return;
 		vq_push(vq, head, used);
 	}

@@ -163,7 +163,10 @@ static void net_rx(struct virtqueue *vq)
 			len = readv(n->fd, iov, in);
 			if (len >= 0)
 				break;
-			if (errno != EAGAIN && errno != EINTR)
+			/* EFAULT: a frame too big for the buffer, which
+			 * the tap has dropped. */
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != EFAULT)
 				warn("virtio-net: %s: read", n->ifname);
 			vq_interrupt(vq);
 			if (!wait_tap(vq, n))
