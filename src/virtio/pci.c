@@ -395,9 +395,11 @@ static void bar0_io(struct vpci *p, u32 off, u8 *data, int size, bool write)
 			memcpy(data, d->config + off, size);
 			return;
 		}
-		memcpy(d->config + off, data, size);
-		if (d->ops->config_write)
+		/* Only fields the device declares writable may change. */
+		if (d->ops->config_write) {
+			memcpy(d->config + off, data, size);
 			d->ops->config_write(d, off, size);
+		}
 		return;
 	}
 	if (off >= NOTIFY_OFF && write &&
