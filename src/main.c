@@ -431,6 +431,7 @@ int main(int argc, char **argv)
 		boot_load_initrd(&vm, a.initrd);
 	acpi_build(&vm);
 	boot_setup(&vm, a.cmdline);
+	free(a.cmdline);
 
 	/* The chips a PC kernel looks for, and the PCI bus with our
 	 * virtio devices on it. */
