@@ -4,6 +4,8 @@
  */
 #include "guest.h"
 
+void test_blkbench(void), test_netbench(void);	/* bench.c */
+
 static const struct scenario {
 	const char *name;
 	void (*run)(void);
@@ -26,6 +28,8 @@ static const struct scenario {
 	{ "multi",	 test_multi },
 	{ "net",	 test_net },
 	{ "hostile",	 test_hostile },
+	{ "blkbench",	 test_blkbench },
+	{ "netbench",	 test_netbench },
 };
 
 /*
