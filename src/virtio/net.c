@@ -159,7 +159,13 @@ static void net_rx(struct virtqueue *vq)
 				      "bytes after %u readable ones", room, out);
 			return;
 		}
+		/* Poll first, then read: a read that finds the tap empty
+		 * would cost a system call per frame for nothing.  The
+		 * interrupt for what we pushed goes before we may sleep. */
 		for (;;) {
+			vq_interrupt(vq);
+			if (!wait_tap(vq, n))
+				return;
 			len = readv(n->fd, iov, in);
 			if (len >= 0)
 				break;
@@ -168,9 +174,6 @@ static void net_rx(struct virtqueue *vq)
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != EFAULT)
 				warn("virtio-net: %s: read", n->ifname);
-			vq_interrupt(vq);
-			if (!wait_tap(vq, n))
-				return;
 		}
 		/* The tap reports the frame's length even if it was cut to
 		 * fit; the driver must never see more than it gave. */
