@@ -370,7 +370,6 @@ static void build_pci0(struct aml *a)
 	aml_byte(a, 0x08);
 	aml_name(a, "_HID");
 	aml_eisaid(a, "PNP0A03");
-	aml_name_int(a, "_ADR", 0);
 	aml_name_int(a, "_UID", 0);
 	aml_name_int(a, "_BBN", 0);
 
