@@ -195,7 +195,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 
 	opterr = 0;
 	while (!a->kernel) {
-		while ((c = getopt_long(argc, argv, "+vhV", opts, NULL)) != -1) {
+		while ((c = getopt_long(argc, argv, "+:vhV", opts, NULL)) != -1) {
 			switch (c) {
 			case 'i':
 				a->initrd = optarg;
