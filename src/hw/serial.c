@@ -6,11 +6,11 @@
  * transmit at once, so the transmitter is always empty; received bytes
  * wait in a FIFO until the guest reads them.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conhost.h"
 #include "hw/hw.h"
 #include "x86/layout.h"
 
@@ -68,8 +68,7 @@ static void transmit(struct uart *u, u8 c)
 		push(u, c);
 		return;
 	}
-	while (write(u->out_fd, &c, 1) < 0 && errno == EINTR)
-		;
+	console_out(&c, 1);
 }
 
 static u8 msr(struct uart *u)

@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "conhost.h"
 #include "virtio/devices.h"
 #include "virtio/virtio.h"
 
@@ -153,36 +154,7 @@ static void console_rx(struct virtqueue *vq)
 	}
 }
 
-/* Write it all: the terminal may take it in pieces, or be non-blocking. */
-static void write_all(int fd, const struct iovec *iov, unsigned n)
-{
-	struct iovec v[VQ_MAX_IOV];
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	ssize_t r;
-
-	struct iovec *p_iov = v;
-
-	memcpy(v, iov, n * sizeof(*iov));
-	while (n) {
-		r = writev(fd, p_iov, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN) {
-			poll(&p, 1, -1);
-			continue;
-		}
-		if (r <= 0)
-			return;		/* output gone: drop it */
-		for (; n && (size_t)r >= p_iov->iov_len; p_iov++, n--)
-			r -= p_iov->iov_len;
-		if (n) {
-			p_iov->iov_base = (u8 *)p_iov->iov_base + r;
-			p_iov->iov_len -= r;
-		}
-	}
-}
-
-/* Output: whatever the driver wrote goes to our terminal. */
+/* Output: whatever the driver wrote goes to the console's host end. */
 static void console_tx(struct virtqueue *vq)
 {
 	struct iovec iov[VQ_MAX_IOV];
@@ -190,7 +162,8 @@ static void console_tx(struct virtqueue *vq)
 	int head;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
-		write_all(con.out_fd, iov, out);
+		for (unsigned i = 0; i < out; i++)
+			console_out(iov[i].iov_base, iov[i].iov_len);
 		vq_push(vq, head, 0);
 	}
 }
