@@ -29,6 +29,7 @@
 #include <linux/audit.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <malloc.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -272,8 +273,16 @@ static void prepare(void)
 	struct sigaction sa = { .sa_sigaction = on_sigsys,
 				.sa_flags = SA_SIGINFO };
 
+	long cpus;
+
 	if (__atomic_exchange_n(&done, true, __ATOMIC_ACQ_REL))
 		return;
+	/* malloc() gives each thread an arena, and the first time it
+	 * needs a ninth it counts the CPUs, to bound them, by opening a
+	 * file in /sys: from a queue thread, which may not.  Its bound
+	 * (eight per CPU) is set here instead, while main can count. */
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	mallopt(M_ARENA_MAX, 8 * (cpus > 0 ? cpus : 1));
 	for (int nr = 0; nr < MAX_NR; nr++)
 		syscall_name[nr] = seccomp_syscall_resolve_num_arch(
 					SCMP_ARCH_X86_64, nr);

@@ -137,11 +137,29 @@ static void *device_thread(void *arg)
 	return NULL;
 }
 
+/* Many queue threads at once, each needing memory of its own: malloc()
+ * makes an arena per thread, and past eight it used to ask how many
+ * CPUs there are by opening a file. */
+#define MANY 12
+static pthread_barrier_t many_barrier;
+
+static void *many_thread(void *arg)
+{
+	void *p;
+
+	seccomp_install(THREAD_DEVICE);
+	p = malloc(1000);
+	pthread_barrier_wait(&many_barrier);
+	p = realloc(p, 100000);
+	free(p);
+	return NULL;
+}
+
 /* The vCPU's: KVM ioctls, chip output, the stop pipe, queue threads
  * (which stack a device filter on top of this one), a tap's offloads. */
 static void vcpu_calls(void)
 {
-	pthread_t t;
+	pthread_t t, many[MANY];
 	u64 one = 1, n;
 
 	if (kvm_fd >= 0 && ioctl(kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
@@ -155,6 +173,14 @@ static void vcpu_calls(void)
 		broken("pthread_create");
 	if (pthread_join(t, NULL))
 		broken("pthread_join");
+	pthread_barrier_init(&many_barrier, NULL, MANY);
+	for (int i = 0; i < MANY; i++)
+		if (pthread_create(&many[i], NULL, many_thread, NULL))
+			broken("pthread_create");
+	for (int i = 0; i < MANY; i++)
+		if (pthread_join(many[i], NULL))
+			broken("pthread_join");
+	pthread_barrier_destroy(&many_barrier);
 	device_calls();
 }
 
