@@ -36,6 +36,7 @@ enum {
 	EXIT_USAGE = 2,		/* the command line made no sense */
 	EXIT_CRASH = 3,		/* the guest crashed or panicked */
 	EXIT_CONSOLE = 4,	/* stopped from the console (Ctrl-A x, ^C^C^C) */
+	EXIT_TIMEOUT = 5,	/* did not power off in time; stopped hard */
 };
 
 /* Why the guest stopped running. */
@@ -45,6 +46,7 @@ enum stop_reason {
 	STOP_REBOOT,
 	STOP_CRASH,
 	STOP_CONSOLE,
+	STOP_TIMEOUT,
 };
 
 struct hv_ops;
@@ -98,6 +100,14 @@ void vm_stop(enum stop_reason why);
 extern bool verbose_flag;
 #define verbose(...) \
 	do { if (verbose_flag) warnx(__VA_ARGS__); } while (0)
+
+/* Descriptors kept across reboot (see util.c): fd_kept() gives the one
+ * inherited under @key or -1; open_kept() opens @path unless inherited;
+ * fd_keep() adds one; fd_pass_on() readies them all for exec(). */
+int fd_kept(const char *key);
+void fd_keep(const char *key, int fd);
+int open_kept(const char *key, const char *path, int flags);
+void fd_pass_on(void);
 
 /* Small helpers that die with a useful message instead of failing. */
 int open_or_die(const char *name, int flags);

@@ -21,12 +21,18 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
+#include "conhost.h"
+#include "daemon.h"
 #include "hv.h"
 #include "hw/hw.h"
 #include "lguest.h"
+#include "notify.h"
 #include "pci.h"
+#include "priv.h"
 #include "term.h"
 #include "virtio/devices.h"
 #include "x86/boot.h"
@@ -49,6 +55,11 @@ struct args {
 	const char *initrd;
 	char *cmdline;
 	enum input_to input;
+	int shutdown_timeout;
+	bool daemon;
+	const char *console;
+	const char *name;
+	const char *pidfile;
 	struct devarg dev[PCI_MAX_SLOTS];
 	int ndev;
 };
@@ -81,6 +92,19 @@ static void usage(FILE *f)
 "  --console-input=auto|serial|virtio\n"
 "                  where keystrokes go: the 8250 (ttyS0), the virtio\n"
 "                  console (hvc0), or hvc0 once its driver is up (auto)\n"
+"  --user=NAME     run as NAME once devices are open (also --username)\n"
+"  --chroot=DIR    change root to DIR once devices are open\n"
+"  --shutdown-timeout=SECONDS\n"
+"                  on SIGTERM, wait this long for the guest to power off\n"
+"                  after pressing its power button (default 30)\n"
+"  --console=stdio|pty|socket[:PATH]|file:PATH\n"
+"                  the console's host end: this terminal (the default),\n"
+"                  a new pty, a socket to attach to, or a file\n"
+"  --name=NAME     name the guest: its console is found in\n"
+"                  /run/lguest/NAME/ by lguest console NAME\n"
+"  --daemon        run in the background once the guest runs; errors\n"
+"                  before that are reported, and then go to syslog\n"
+"  --pidfile=FILE  write our pid to FILE, locked while we run\n"
 "  -v, --verbose   say what the Launcher does\n"
 "  -h, --help      print this help and exit\n"
 "  -V, --version   print the version and exit\n"
@@ -88,8 +112,12 @@ static void usage(FILE *f)
 "Console: Ctrl-A x (or three Ctrl-C within a second) stops the guest;\n"
 "Ctrl-A Ctrl-A sends a Ctrl-A.\n"
 "\n"
+"lguest console NAME attaches this terminal to a named guest's console;\n"
+"Ctrl-] or Ctrl-A d detaches and leaves the guest running.\n"
+"\n"
 "Exit status: 0 guest powered off, 1 error, 2 usage error,\n"
-"3 guest crashed or panicked, 4 stopped from the console.\n");
+"3 guest crashed or panicked, 4 stopped from the console,\n"
+"5 did not power off within the shutdown timeout.\n");
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -148,6 +176,17 @@ static u64 parse_mem(const char *s)
 	return n;
 }
 
+static int parse_seconds(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (!*s || *end || n < 0 || n > 24 * 3600)
+		usage_error("--shutdown-timeout=%s: give whole seconds, "
+			    "0 to 86400", s);
+	return n;
+}
+
 static enum input_to parse_input(const char *s)
 {
 	if (!strcmp(s, "auto"))
@@ -186,6 +225,14 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "tunnet", required_argument, NULL, 't' },
 		{ "rng", no_argument, NULL, 'r' },
 		{ "console-input", required_argument, NULL, 'c' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "username", required_argument, NULL, 'u' },
+		{ "chroot", required_argument, NULL, 'R' },
+		{ "shutdown-timeout", required_argument, NULL, 'T' },
+		{ "daemon", no_argument, NULL, 'D' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "pidfile", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -211,6 +258,32 @@ static void parse_args(int argc, char **argv, struct args *a)
 				break;
 			case 'c':
 				a->input = parse_input(optarg);
+				break;
+			case 'u':
+				priv_set_user(optarg);
+				break;
+			case 'R':
+				priv_set_chroot(optarg);
+				break;
+			case 'T':
+				a->shutdown_timeout = parse_seconds(optarg);
+				break;
+			case 'D':
+				a->daemon = true;
+				break;
+			case 'C':
+				a->console = optarg;
+				break;
+			case 'N':
+				if (!conhost_name_ok(optarg))
+					usage_error("--name=%s: a name is up to 64 "
+						    "letters, digits, '.', '_' and "
+						    "'-', not starting with '.' or "
+						    "'-'", optarg);
+				a->name = optarg;
+				break;
+			case 'P':
+				a->pidfile = optarg;
 				break;
 			case 'v':
 				verbose_flag = true;
@@ -244,6 +317,17 @@ static void parse_args(int argc, char **argv, struct args *a)
 		usage_error("no kernel given; usage: lguest [options] <mem> "
 			    "<kernel> [kernel arguments...]");
 	a->cmdline = join_args(argc - optind, argv + optind);
+
+	/* A daemon has no terminal: its console must be elsewhere. */
+	if (a->daemon && a->console && !strcmp(a->console, "stdio"))
+		usage_error("--console=stdio cannot be used with --daemon");
+	if (a->daemon && !a->console) {
+		if (!a->name)
+			usage_error("--daemon needs --name=NAME (the console is "
+				    "then a socket to attach to) or --console=pty, "
+				    "socket:PATH or file:PATH");
+		a->console = "socket";
+	}
 }
 
 /*L:310 Guest "physical" memory is one private anonymous mapping, with a
@@ -350,6 +434,8 @@ static void __attribute__((noreturn)) die_of_signal(int sig)
 	sigset_t set;
 
 	term_restore();
+	conhost_cleanup();
+	pidfile_remove();
 	signal(sig, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, sig);
@@ -358,36 +444,52 @@ static void __attribute__((noreturn)) die_of_signal(int sig)
 	exit(128 + sig);
 }
 
+/* Set once SIGTERM asked the guest to power off. */
+static bool shutting_down;
+
 /*L:320 The main thread's only job once the guest runs: carry keystrokes
- * to the console, and wait for a reason to stop. */
-static enum stop_reason wait_for_stop(int sig_fd)
+ * to the console, and wait for a reason to stop.  SIGTERM presses the
+ * guest's power button and gives it @timeout seconds to power off; a
+ * second SIGTERM, or SIGINT or SIGHUP, stops it at once. */
+static enum stop_reason wait_for_stop(int sig_fd, int timeout)
 {
-	struct pollfd p[3] = {
+	struct pollfd p[8] = {
 		{ .fd = stop_pipe[0], .events = POLLIN },
 		{ .fd = sig_fd, .events = POLLIN },
-		{ .fd = STDIN_FILENO, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
-	u8 buf[512];
-	ssize_t n;
+	struct timespec now;
+	time_t deadline = 0;
+	int wait = -1, n, ncon;
+	u8 buf[1];
 
 	for (;;) {
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			err(EXIT_ERROR, "poll");
+		if (deadline) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec >= deadline)
+				return STOP_TIMEOUT;
+			wait = (deadline - now.tv_sec) * 1000;
 		}
+		ncon = conhost_pollfds(p + 2, ARRAY_SIZE(p) - 2);
+		n = poll(p, 2 + ncon, wait);
+		if (n < 0 && errno != EINTR)
+			err(EXIT_ERROR, "poll");
+		if (n <= 0)
+			continue;
 		if (p[0].revents && read(stop_pipe[0], buf, 1) == 1)
 			return buf[0];
-		if (p[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si))
-			die_of_signal(si.ssi_signo);
-		if (p[2].revents) {
-			n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n > 0)
-				term_input(buf, n);
-			else if (n == 0 || errno != EINTR)
-				p[2].fd = -1;	/* no more input; carry on */
+		if (p[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGTERM || deadline)
+				die_of_signal(si.ssi_signo);
+			warnx("SIGTERM: pressing the guest's power button; "
+			      "waiting up to %ds for it to power off", timeout);
+			notify_status("shutting down the guest");
+			acpi_pm_power_button();
+			shutting_down = true;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			deadline = now.tv_sec + timeout + (timeout == 0);
 		}
+		conhost_ready(p + 2, ncon);
 	}
 }
 
@@ -396,9 +498,26 @@ static enum stop_reason wait_for_stop(int sig_fd)
 static void __attribute__((noreturn)) restart(void)
 {
 	warnx("guest rebooted, restarting");
+	notify_status("guest rebooting");
 	term_restore();
-	execv("/proc/self/exe", main_args);
-	err(EXIT_ERROR, "cannot restart: exec of /proc/self/exe failed");
+	daemon_before_exec();
+	conhost_before_exec();
+	fd_pass_on();
+	fexecve(fd_kept("exe"), main_args, environ);
+	err(EXIT_ERROR, "cannot restart: exec of the launcher failed");
+}
+
+/* --pidfile: still open and locked after a reboot, and kept for the next. */
+static void take_pidfile(const char *path)
+{
+	int fd = fd_kept("pidfile");
+
+	if (fd >= 0) {
+		pidfile_adopt(fd, path);
+		return;
+	}
+	pidfile_open(path);
+	fd_keep("pidfile", pidfile_fd());
 }
 
 /*L:105 The main routine is where the real work begins: */
@@ -409,11 +528,30 @@ int main(int argc, char **argv)
 	pthread_t vcpu;
 	int sig_fd;
 
+	/* "lguest console NAME" attaches to a running guest instead. */
+	if (argc > 1 && !strcmp(argv[1], "console"))
+		return console_attach(argc - 1, argv + 1);
+
 	/* Save the args: we "reboot" by execing ourselves again. */
 	main_args = argv;
 
 	/* What are we to boot, and with how much memory? */
+	a.shutdown_timeout = 30;
 	parse_args(argc, argv, &a);
+
+	/* In the background, if asked: from here on we are the child, and
+	 * our parent waits until the guest runs.  Then the console's host
+	 * end, where a daemon's user will find it. */
+	if (a.daemon)
+		daemon_start(a.name);
+	if (a.pidfile)
+		take_pidfile(a.pidfile);
+	conhost_open(a.console, a.name);
+
+	/* Our own binary, held open: a reboot re-executes it from here even
+	 * when the path is gone from view (chroot) or no longer ours. */
+	if (open_kept("exe", "/proc/self/exe", O_RDONLY) < 0)
+		err(EXIT_ERROR, "cannot open /proc/self/exe");
 
 	/* Signals arrive as data on a file descriptor, read below. */
 	sig_fd = setup_signals();
@@ -442,9 +580,13 @@ int main(int argc, char **argv)
 	pci_init(&vm);
 	add_devices(&vm, &a);
 
-	/* The terminal becomes the guest's console. */
+	/* Everything is open: from here on we need no privilege at all. */
+	priv_drop();
+
+	/* The terminal, if that is the console, becomes the guest's. */
 	input_to = a.input;
-	term_init();
+	if (conhost_is_tty())
+		term_init();
 	term_set_sink(console_keys);
 
 	/* And off we go: the vCPU gets a thread of its own. */
@@ -452,13 +594,26 @@ int main(int argc, char **argv)
 	verbose("entering the guest at 0x%llx", (unsigned long long)vm.entry);
 	if (pthread_create(&vcpu, NULL, vcpu_thread, &vm))
 		errx(EXIT_ERROR, "cannot start the vCPU thread");
+	notify_ready();
+	daemon_ready();
 
-	switch (wait_for_stop(sig_fd)) {
+	switch (wait_for_stop(sig_fd, a.shutdown_timeout)) {
 	case STOP_REBOOT:
-		restart();
+		/* Asked to stop, the guest restarted instead: that will do. */
+		if (!shutting_down)
+			restart();
+		warnx("the guest restarted while shutting down; stopped it");
+		notify_stopping();
+		return EXIT_POWEROFF;
 	case STOP_POWEROFF:
+		notify_stopping();
 		verbose("guest powered off");
 		return EXIT_POWEROFF;
+	case STOP_TIMEOUT:
+		notify_stopping();
+		warnx("the guest did not power off within %ds; stopped it",
+		      a.shutdown_timeout);
+		return EXIT_TIMEOUT;
 	case STOP_CONSOLE:
 		term_restore();
 		fprintf(stderr, "\r\nlguest: stopped from the console\n");

@@ -43,7 +43,7 @@ static struct kvm *kvm_of(struct vm *vm)
  * what to do about it rather than just what went wrong. */
 static int open_kvm(void)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int fd = open_kept("kvm", "/dev/kvm", O_RDWR);
 
 	if (fd >= 0)
 		return fd;

@@ -365,7 +365,7 @@ void blk_add(struct vm *vm, const char *arg)
 	static int count;
 	struct blk *b = malloc_or_die(sizeof(*b));
 	struct virtio_blk_config *c = &b->config;
-	char name[4096];
+	char name[4096], key[16];
 	const char *comma = strrchr(arg, ',');
 	struct stat st;
 	u64 size;
@@ -381,7 +381,8 @@ void blk_add(struct vm *vm, const char *arg)
 		errx(EXIT_ERROR, "--block=%s: no file name; give --block=FILE "
 		     "or --block=FILE,ro", arg);
 
-	b->fd = open(name, (b->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	snprintf(key, sizeof(key), "block%d", count++);
+	b->fd = open_kept(key, name, b->ro ? O_RDONLY : O_RDWR);
 	if (b->fd < 0 && errno == EROFS && !b->ro)
 		err(EXIT_ERROR, "--block=%s: the file system is read-only; "
 		    "use --block=%s,ro", arg, name);

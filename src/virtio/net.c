@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -263,12 +262,18 @@ static bool parse_mac(const char *s, u8 mac[6])
 }
 
 /* A locally administered unicast address nobody else has chosen. */
-static void random_mac(u8 mac[6])
+/* No MAC given: a locally administered one made from our PID and the
+ * NIC's number, so it stays the same across reboots (same PID). */
+static void default_mac(u8 mac[6], int index)
 {
-	if (getrandom(mac, 6, 0) != 6)
-		for (int i = 0; i < 6; i++)
-			mac[i] = random();
-	mac[0] = (mac[0] & ~1) | 2;
+	u32 pid = getpid();
+
+	mac[0] = 0x02;
+	mac[1] = 0x6c;			/* 'l' */
+	mac[2] = pid >> 16;
+	mac[3] = pid >> 8;
+	mac[4] = pid;
+	mac[5] = index;
 }
 
 static void ifreq_name(struct ifreq *ifr, const char *name)
@@ -323,9 +328,12 @@ void net_add(struct vm *vm, const char *arg)
 	struct in_addr ip = { 0 };
 	unsigned long prefix = 24;
 	struct ifreq ifr;
+	static int nics;
+	char key[16];
 	int sock;
 
 	n->fd = -1;
+	snprintf(key, sizeof(key), "tap%d", nics);
 	if (!strncmp(arg, "bridge:", 7)) {
 		bridge = true;
 		rest = arg + 7;
@@ -343,7 +351,7 @@ void net_add(struct vm *vm, const char *arg)
 		fail(n, false, "--tunnet=%s: '%s' is not a unicast MAC address; "
 		     "give six hex bytes like 52:54:00:12:34:56", arg, mac);
 	if (!mac)
-		random_mac(n->config.mac);
+		default_mac(n->config.mac, nics);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 
 	if ((bridge || existing) && (!what[0] || strlen(what) >= IFNAMSIZ))
@@ -371,6 +379,14 @@ void net_add(struct vm *vm, const char *arg)
 		     "it with: ip tuntap add %s mode tap user $USER", arg, what,
 		     what);
 
+	/* After a reboot the tap is still ours, set up as before. */
+	n->fd = fd_kept(key);
+	if (n->fd >= 0) {
+		if (ioctl(n->fd, TUNGETIFF, &ifr) < 0)
+			fail(n, true, "--tunnet=%s: inherited tap: TUNGETIFF", arg);
+		snprintf(n->ifname, sizeof(n->ifname), "%s", ifr.ifr_name);
+		goto out;
+	}
 	n->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (n->fd < 0)
 		fail(n, true, "--tunnet=%s: cannot open /dev/net/tun (is the "
@@ -418,7 +434,9 @@ void net_add(struct vm *vm, const char *arg)
 		     "(ip link set %s up)", arg, n->ifname, n->ifname);
 	}
 	close(sock);
-
+	fd_keep(key, n->fd);
+out:
+	nics++;
 	verbose("--tunnet=%s: %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", arg,
 		n->ifname, n->config.mac[0], n->config.mac[1], n->config.mac[2],
 		n->config.mac[3], n->config.mac[4], n->config.mac[5]);

@@ -368,10 +368,12 @@ static void load_image(struct vm *vm, const struct image *img, bool gzipped)
 }
 
 /* Open a file we are about to load, refusing what cannot be loaded. */
-static int open_image(const char *file, const char *what, u64 *size)
+static int open_image(const char *key, const char *file, const char *what,
+		      u64 *size)
 {
 	struct stat st;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* Kept open: a reboot loads it again, maybe after chroot(). */
+	int fd = open_kept(key, file, O_RDONLY);
 
 	if (fd < 0)
 		err(EXIT_ERROR, "%s", file);
@@ -392,9 +394,8 @@ void boot_load_kernel(struct vm *vm, const char *file)
 {
 	struct image img = { .name = file };
 
-	img.fd = open_image(file, "a kernel", &img.size);
+	img.fd = open_image("kernel", file, "a kernel", &img.size);
 	load_image(vm, &img, false);
-	close(img.fd);
 }
 
 /*L:130 The initrd goes as high as the kernel allows, so that the kernel
@@ -404,7 +405,7 @@ void boot_load_initrd(struct vm *vm, const char *file)
 	struct image img = { .name = file };
 	u64 top, bottom, addr;
 
-	img.fd = open_image(file, "an initrd", &img.size);
+	img.fd = open_image("initrd", file, "an initrd", &img.size);
 	top = min64(kern.initrd_max, vm->low_end);
 	bottom = max64(vm->kernel_end, KERNEL_LOAD);
 	bottom = (bottom + 0xfff) & ~0xfffULL;
@@ -416,7 +417,6 @@ void boot_load_initrd(struct vm *vm, const char *file)
 		     (unsigned long long)(vm->ram_size / MiB));
 	addr = (top - img.size) & ~0xfffULL;
 	img_to_guest(vm, &img, addr, 0, img.size);
-	close(img.fd);
 
 	kern.initrd_addr = addr;
 	kern.initrd_size = img.size;

@@ -1,0 +1,12 @@
+/*
+ * notify.h - telling the service manager how the guest is doing.
+ * Without libsystemd, or outside a Type=notify service, these do nothing.
+ */
+#ifndef LGUEST_NOTIFY_H
+#define LGUEST_NOTIFY_H
+
+void notify_ready(void);
+void notify_stopping(void);
+void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
