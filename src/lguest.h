@@ -109,6 +109,9 @@ void fd_keep(const char *key, int fd);
 int open_kept(const char *key, const char *path, int flags);
 void fd_pass_on(void);
 
+/* Is this image the Launcher re-executed by a guest reboot? */
+bool lguest_rebooted(void);
+
 /* Small helpers that die with a useful message instead of failing. */
 int open_or_die(const char *name, int flags);
 void *malloc_or_die(size_t size);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/sysinfo.h>
 #include <time.h>
@@ -547,6 +548,9 @@ int main(int argc, char **argv)
 	if (a.pidfile)
 		take_pidfile(a.pidfile);
 	conhost_open(a.console, a.name);
+
+	/* Re-executed from a descriptor, we would be called "3" in ps. */
+	prctl(PR_SET_NAME, "lguest", 0, 0, 0);
 
 	/* Our own binary, held open: a reboot re-executes it from here even
 	 * when the path is gone from view (chroot) or no longer ours. */

@@ -33,8 +33,8 @@ void priv_set_user(const char *name)
 	struct passwd *pw;
 
 	want.user = name;
-	if (fd_kept("exe") >= 0)
-		return;		/* a reboot: ids changed already */
+	if (lguest_rebooted())
+		return;		/* ids changed already */
 	pw = getpwnam(name);
 
 	if (!pw)
@@ -84,7 +84,13 @@ void priv_drop(void)
 	/* After a reboot we are already where we meant to be: in the
 	 * chroot, as the user.  Only the filters and flags need redoing,
 	 * and those were inherited too, so this just checks. */
-	bool again = fd_kept("exe") >= 0;
+	bool again = lguest_rebooted();
+
+	/* The bounding set first: changing ids below clears what would
+	 * allow it, and a chroot forbids the user namespace way. */
+	capng_get_caps_process();
+	if (capng_have_capabilities(CAPNG_SELECT_BOUNDS) != CAPNG_NONE)
+		drop_bounding_set();
 
 	if (want.root && !again) {
 		if (chroot(want.root) < 0)
@@ -95,11 +101,7 @@ void priv_drop(void)
 	if (want.user && !again)
 		change_ids();
 
-	/* A reboot inherits an empty set: nothing left to drop. */
 	capng_get_caps_process();
-	if (capng_have_capabilities(CAPNG_SELECT_BOUNDS) != CAPNG_NONE)
-		drop_bounding_set();
-
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_apply(CAPNG_SELECT_BOTH) < 0)
 		errx(EXIT_ERROR, "cannot drop capabilities");

@@ -63,7 +63,7 @@ static struct kept {
 	int fd;
 } kept[MAX_KEPT];
 static int nkept;
-static bool kept_parsed;
+static bool kept_parsed, rebooted;
 
 static void parse_kept(void)
 {
@@ -72,6 +72,7 @@ static void parse_kept(void)
 	int fd, n;
 
 	kept_parsed = true;
+	rebooted = env && *env;
 	while (env && *env && nkept < MAX_KEPT) {
 		if (sscanf(env, "%23[^=]=%d%n", key, &fd, &n) != 2)
 			errx(EXIT_ERROR, "LGUEST_FDS: cannot parse '%s'", env);
@@ -95,6 +96,13 @@ int fd_kept(const char *key)
 		if (!strcmp(kept[i].key, key))
 			return kept[i].fd;
 	return -1;
+}
+
+bool lguest_rebooted(void)
+{
+	if (!kept_parsed)
+		parse_kept();
+	return rebooted;
 }
 
 void fd_keep(const char *key, int fd)
