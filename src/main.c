@@ -10,21 +10,19 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "attach.h"
 #include "conhost.h"
 #include "daemon.h"
@@ -39,297 +37,11 @@
 #include "x86/boot.h"
 #include "x86/layout.h"
 
-/* Which console gets the keyboard. */
-enum input_to { INPUT_AUTO, INPUT_SERIAL, INPUT_VIRTIO };
-
-/* A device option, kept in command-line order: that is PCI slot order. */
-struct devarg {
-	int opt;
-	const char *arg;
-};
-
-/* What the command line asked for. */
-struct args {
-	u64 mem;
-	const char *mem_arg;
-	const char *kernel;
-	const char *initrd;
-	char *cmdline;
-	enum input_to input;
-	int shutdown_timeout;
-	bool daemon;
-	const char *console;
-	const char *name;
-	const char *pidfile;
-	struct devarg dev[PCI_MAX_SLOTS];
-	int ndev;
-};
-
 /* Reboot is exec() of ourselves with exactly these arguments. */
 static char **main_args;
 
 /* Any thread stops the guest by writing the reason down this pipe. */
 static int stop_pipe[2] = { -1, -1 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"Usage: lguest [options] <mem> <kernel> [kernel arguments...]\n"
-"\n"
-"Boot a Linux kernel (x86-64 bzImage or ELF vmlinux, optionally gzipped)\n"
-"in a virtual machine with <mem> of RAM (MiB, or with a K, M, G suffix).\n"
-"Everything after the kernel is its command line.\n"
-"\n"
-"Options:\n"
-"  --initrd=FILE   load FILE as the initial ramdisk\n"
-"  --block=FILE[,ro]\n"
-"                  a virtio disk backed by FILE (repeatable: vda, vdb...)\n"
-"  --tunnet=IPADDR[/PREFIX][:MAC]\n"
-"  --tunnet=bridge:BRIDGE[:MAC]\n"
-"  --tunnet=tap:NAME[:MAC]\n"
-"                  a virtio NIC on a new tap with that host address, on a\n"
-"                  new tap added to BRIDGE, or on an existing tap NAME\n"
-"  --rng           a virtio entropy source\n"
-"  --console-input=auto|serial|virtio\n"
-"                  where keystrokes go: the 8250 (ttyS0), the virtio\n"
-"                  console (hvc0), or hvc0 once its driver is up (auto)\n"
-"  --user=NAME     run as NAME once devices are open (also --username)\n"
-"  --chroot=DIR    change root to DIR once devices are open\n"
-"  --shutdown-timeout=SECONDS\n"
-"                  on SIGTERM, wait this long for the guest to power off\n"
-"                  after pressing its power button (default 30)\n"
-"  --console=stdio|pty|socket[:PATH]|file:PATH\n"
-"                  the console's host end: this terminal (the default),\n"
-"                  a new pty, a socket to attach to, or a file\n"
-"  --name=NAME     name the guest: its console is found in\n"
-"                  /run/lguest/NAME/ by lguest console NAME\n"
-"  --daemon        run in the background once the guest runs; errors\n"
-"                  before that are reported, and then go to syslog\n"
-"  --pidfile=FILE  write our pid to FILE, locked while we run\n"
-"  -v, --verbose   say what the Launcher does\n"
-"  -h, --help      print this help and exit\n"
-"  -V, --version   print the version and exit\n"
-"\n"
-"Console: Ctrl-A x (or three Ctrl-C within a second) stops the guest;\n"
-"Ctrl-A Ctrl-A sends a Ctrl-A.\n"
-"\n"
-"lguest console NAME attaches this terminal to a named guest's console;\n"
-"Ctrl-] or Ctrl-A d detaches and leaves the guest running.\n"
-"\n"
-"Exit status: 0 guest powered off, 1 error, 2 usage error,\n"
-"3 guest crashed or panicked, 4 stopped from the console,\n"
-"5 did not power off within the shutdown timeout.\n");
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "lguest: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(EXIT_USAGE);
-}
-
-/*L:300 Memory comes as lguest always took it, a number of megabytes, or
- * with the suffix everyone else uses: 512M, 2G, 65536K. */
-static u64 parse_mem(const char *s)
-{
-	u64 host = (u64)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
-	u64 n = 0, unit = MiB;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		usage_error("memory size '%s' is not a number; give MiB or a "
-			    "size like 512M or 2G", s);
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (n > (UINT64_MAX - 9) / 10)
-			usage_error("memory size '%s' is too big", s);
-		n = n * 10 + (*p - '0');
-	}
-	switch (*p) {
-	case 'k': case 'K': unit = KiB; p++; break;
-	case 'm': case 'M': unit = MiB; p++; break;
-	case 'g': case 'G': unit = GiB; p++; break;
-	case 't': case 'T': unit = 1024 * GiB; p++; break;
-	}
-	if (*p == 'i' && p[1] == 'B')
-		p += 2;
-	else if (*p == 'B')
-		p++;
-	if (*p)
-		usage_error("memory size '%s' is not a number; give MiB or a "
-			    "size like 512M or 2G", s);
-	if (n > UINT64_MAX / unit)
-		usage_error("memory size '%s' is too big", s);
-	n *= unit;
-	if (n < 8 * MiB)
-		usage_error("memory size '%s' is too small; give at least 8M", s);
-	if (n % (4 * KiB))
-		usage_error("memory size '%s' is not a multiple of 4K", s);
-	if (n > host)
-		usage_error("memory size '%s' is more than this host's %llu MiB "
-			    "of RAM; give less", s,
-			    (unsigned long long)(host / MiB));
-	return n;
-}
-
-static int parse_seconds(const char *s)
-{
-	char *end;
-	long n = strtol(s, &end, 10);
-
-	if (!*s || *end || n < 0 || n > 24 * 3600)
-		usage_error("--shutdown-timeout=%s: give whole seconds, "
-			    "0 to 86400", s);
-	return n;
-}
-
-static enum input_to parse_input(const char *s)
-{
-	if (!strcmp(s, "auto"))
-		return INPUT_AUTO;
-	if (!strcmp(s, "serial"))
-		return INPUT_SERIAL;
-	if (!strcmp(s, "virtio"))
-		return INPUT_VIRTIO;
-	usage_error("--console-input=%s: say auto, serial or virtio", s);
-}
-
-/* The kernel's command line is every word after the kernel file. */
-static char *join_args(int argc, char **argv)
-{
-	size_t len = 1;
-	char *s;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc_or_die(len);
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
-}
-
-/* Options may come before, between or after <mem> and <kernel>; after the
- * kernel everything belongs to the guest, even words that start with '-'. */
-static void parse_args(int argc, char **argv, struct args *a)
-{
-	static const struct option opts[] = {
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "block", required_argument, NULL, 'b' },
-		{ "tunnet", required_argument, NULL, 't' },
-		{ "rng", no_argument, NULL, 'r' },
-		{ "console-input", required_argument, NULL, 'c' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "username", required_argument, NULL, 'u' },
-		{ "chroot", required_argument, NULL, 'R' },
-		{ "shutdown-timeout", required_argument, NULL, 'T' },
-		{ "daemon", no_argument, NULL, 'D' },
-		{ "console", required_argument, NULL, 'C' },
-		{ "name", required_argument, NULL, 'N' },
-		{ "pidfile", required_argument, NULL, 'P' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
-
-	opterr = 0;
-	while (!a->kernel) {
-		while ((c = getopt_long(argc, argv, "+:vhV", opts, NULL)) != -1) {
-			switch (c) {
-			case 'i':
-				a->initrd = optarg;
-				break;
-			case 'b':
-			case 't':
-			case 'r':
-				/* Slot 0 is the bridge, slot 1 the console. */
-				if (a->ndev == PCI_MAX_SLOTS - 2)
-					usage_error("too many devices: at most %d",
-						    PCI_MAX_SLOTS - 2);
-				a->dev[a->ndev++] = (struct devarg){ c, optarg };
-				break;
-			case 'c':
-				a->input = parse_input(optarg);
-				break;
-			case 'u':
-				priv_set_user(optarg);
-				break;
-			case 'R':
-				priv_set_chroot(optarg);
-				break;
-			case 'T':
-				a->shutdown_timeout = parse_seconds(optarg);
-				break;
-			case 'D':
-				a->daemon = true;
-				break;
-			case 'C':
-				a->console = optarg;
-				break;
-			case 'N':
-				if (!conhost_name_ok(optarg))
-					usage_error("--name=%s: a name is up to 64 "
-						    "letters, digits, '.', '_' and "
-						    "'-', not starting with '.' or "
-						    "'-'", optarg);
-				a->name = optarg;
-				break;
-			case 'P':
-				a->pidfile = optarg;
-				break;
-			case 'v':
-				verbose_flag = true;
-				break;
-			case 'h':
-				usage(stdout);
-				exit(0);
-			case 'V':
-				printf("lguest %s\n", PACKAGE_VERSION);
-				exit(0);
-			case ':':
-				usage_error("option '%s' needs a value; see "
-					    "lguest --help", argv[optind - 1]);
-			default:
-				usage_error("unknown option '%s'; see lguest --help",
-					    argv[optind - 1]);
-			}
-		}
-		if (optind >= argc)
-			break;
-		if (!a->mem_arg)
-			a->mem_arg = argv[optind++];
-		else
-			a->kernel = argv[optind++];
-	}
-	if (!a->mem_arg)
-		usage_error("no memory size given; usage: lguest [options] "
-			    "<mem> <kernel> [kernel arguments...]");
-	a->mem = parse_mem(a->mem_arg);
-	if (!a->kernel)
-		usage_error("no kernel given; usage: lguest [options] <mem> "
-			    "<kernel> [kernel arguments...]");
-	a->cmdline = join_args(argc - optind, argv + optind);
-
-	/* A daemon has no terminal: its console must be elsewhere. */
-	if (a->daemon && a->console && !strcmp(a->console, "stdio"))
-		usage_error("--console=stdio cannot be used with --daemon");
-	if (a->daemon && !a->console) {
-		if (!a->name)
-			usage_error("--daemon needs --name=NAME (the console is "
-				    "then a socket to attach to) or --console=pty, "
-				    "socket:PATH or file:PATH");
-		a->console = "socket";
-	}
-}
 
 /*L:310 Guest "physical" memory is one private anonymous mapping, with a
  * guard page at each end so that a stray access just off either edge
@@ -376,23 +88,36 @@ static void console_keys(const u8 *buf, size_t len)
 		serial_input(buf, len);
 }
 
-/* Devices, in command-line order after the console (slot 1). */
+/* Devices, in command-line order after the console (slot 1).  One from
+ * a config file complains with its FILE:LINE in front. */
 static void add_devices(struct vm *vm, const struct args *a)
 {
+	const char *name = program_invocation_short_name;
+	char prefix[512];
+
 	console_add(vm, STDOUT_FILENO);
 	for (int i = 0; i < a->ndev; i++) {
-		switch (a->dev[i].opt) {
+		const struct devarg *d = &a->dev[i];
+
+		program_invocation_short_name = (char *)name;
+		if (d->origin) {
+			snprintf(prefix, sizeof(prefix), "%s: %.*s", name,
+				 (int)strlen(d->origin) - 2, d->origin);
+			program_invocation_short_name = prefix;
+		}
+		switch (d->opt) {
 		case 'b':
-			blk_add(vm, a->dev[i].arg);
+			blk_add(vm, d->arg);
 			break;
 		case 't':
-			net_add(vm, a->dev[i].arg);
+			net_add(vm, d->arg);
 			break;
 		case 'r':
 			rng_add(vm);
 			break;
 		}
 	}
+	program_invocation_short_name = (char *)name;
 }
 
 void vm_irq_line(struct vm *vm, int irq, int level)

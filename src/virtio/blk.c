@@ -9,10 +9,12 @@
  * limits, read-only disks, and discard and write-zeroes mapped onto
  * fallocate() so that a sparse image stays sparse.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -360,29 +362,83 @@ static bool probe_punch(int fd, u64 size)
 			 size, 4096) == 0;
 }
 
+/* FILE[,ro][,size=SIZE]: @name arrives as the whole argument and leaves
+ * as the file name. */
+static void parse_flags(const char *arg, char *name, bool *ro, u64 *create)
+{
+	char *flag = strchr(name, ','), *next, *end;
+
+	if (flag)
+		*flag++ = '\0';
+	for (; flag; flag = next) {
+		next = strchr(flag, ',');
+		if (next)
+			*next++ = '\0';
+		if (!strcmp(flag, "ro")) {
+			*ro = true;
+			continue;
+		}
+		if (strncmp(flag, "size=", 5))
+			errx(EXIT_ERROR, "--block=%s: unknown flag '%s'; say ro "
+			     "or size=SIZE", arg, flag);
+		*create = strtoull(flag + 5, &end, 10);
+		switch (*end) {
+		case 'k': case 'K': *create <<= 10; end++; break;
+		case 'm': case 'M': *create <<= 20; end++; break;
+		case 'g': case 'G': *create <<= 30; end++; break;
+		case 't': case 'T': *create <<= 40; end++; break;
+		}
+		if (!isdigit((unsigned char)flag[5]) || *end || !*create ||
+		    *create % 512)
+			errx(EXIT_ERROR, "--block=%s: size=%s is not a size like "
+			     "64M (a multiple of 512 bytes)", arg, flag + 5);
+	}
+}
+
+/*L:730 size=SIZE makes the disk on first start: a sparse file, created
+ * only if nothing is there (O_EXCL), and removed again if it cannot be
+ * made whole -- never a half-made disk, never a truncated one. */
+static int create_disk(const char *arg, const char *name, u64 size,
+		       const char *key)
+{
+	int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		err(EXIT_ERROR, "--block=%s: cannot create %s", arg, name);
+	if (ftruncate(fd, size) < 0) {
+		int e = errno;
+
+		unlink(name);
+		errno = e;
+		err(EXIT_ERROR, "--block=%s: cannot make %s %llu bytes", arg,
+		    name, (unsigned long long)size);
+	}
+	verbose("--block=%s: created %s", arg, name);
+	fd_keep(key, fd);
+	return fd;
+}
+
 void blk_add(struct vm *vm, const char *arg)
 {
 	static int count;
 	struct blk *b = malloc_or_die(sizeof(*b));
 	struct virtio_blk_config *c = &b->config;
 	char name[4096], key[16];
-	const char *comma = strrchr(arg, ',');
 	struct stat st;
-	u64 size;
+	u64 size, create = 0;
 	u64 features;
 
 	b->ops = blk_ops;
 	snprintf(name, sizeof(name), "%s", arg);
-	if (comma && !strcmp(comma, ",ro")) {
-		name[comma - arg] = '\0';
-		b->ro = true;
-	}
+	parse_flags(arg, name, &b->ro, &create);
 	if (!name[0])
 		errx(EXIT_ERROR, "--block=%s: no file name; give --block=FILE "
 		     "or --block=FILE,ro", arg);
 
 	snprintf(key, sizeof(key), "block%d", count++);
 	b->fd = open_kept(key, name, b->ro ? O_RDONLY : O_RDWR);
+	if (b->fd < 0 && errno == ENOENT && create)
+		b->fd = create_disk(arg, name, create, key);
 	if (b->fd < 0 && errno == EROFS && !b->ro)
 		err(EXIT_ERROR, "--block=%s: the file system is read-only; "
 		    "use --block=%s,ro", arg, name);
