@@ -70,9 +70,14 @@ static void change_ids(void)
 static void drop_bounding_set(void)
 {
 	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) &&
-	    unshare(CLONE_NEWUSER) < 0)
-		err(EXIT_ERROR, "cannot drop the capability bounding set "
-		    "(no CAP_SETPCAP, and no user namespace)");
+	    unshare(CLONE_NEWUSER) < 0) {
+		/* Not fatal: with no capabilities left, the bounding set
+		 * only limits what an exec could gain, and no_new_privs
+		 * already forbids that. */
+		warn("cannot empty the capability bounding set (no "
+		     "CAP_SETPCAP, and no user namespace)");
+		return;
+	}
 	capng_get_caps_process();
 	capng_clear(CAPNG_SELECT_BOUNDS);
 	if (capng_apply(CAPNG_SELECT_BOUNDS) < 0)
