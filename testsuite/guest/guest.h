@@ -171,5 +171,9 @@ void test_vreset(void);
 void test_multi(void);			/* vmulti.c */
 void test_net(void);			/* vnet.c */
 void test_hostile(void);		/* hostile.c */
+void test_powerbutton(void);		/* power.c */
+void test_ignorebutton(void);
+void test_rebootkey(void);
+void test_blkflush(void);
 
 #endif

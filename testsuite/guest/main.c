@@ -28,6 +28,10 @@ static const struct scenario {
 	{ "multi",	 test_multi },
 	{ "net",	 test_net },
 	{ "hostile",	 test_hostile },
+	{ "powerbutton", test_powerbutton },
+	{ "ignorebutton", test_ignorebutton },
+	{ "rebootkey",	 test_rebootkey },
+	{ "blkflush",	 test_blkflush },
 	{ "blkbench",	 test_blkbench },
 	{ "netbench",	 test_netbench },
 };
