@@ -104,14 +104,23 @@ static const int main_calls[] = {
 	SCMP_SYS(fcntl), SCMP_SYS(eventfd2), SCMP_SYS(signalfd4),
 	SCMP_SYS(pipe2), SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack),
 	SCMP_SYS(sysinfo), SCMP_SYS(flock),
+	/* A daemon (daemon.c): once the guest runs, stderr becomes a pipe
+	 * to a logging thread (main's class) and the directory "/"; on
+	 * reboot it goes back to where it was.  Its run directory, pid
+	 * file and console socket go away when it stops. */
+	SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(chdir),
+	SCMP_SYS(getcwd), SCMP_SYS(unlinkat),
+	/* The console's clients (conhost.c): one at a time, on the
+	 * socket made before the first filter. */
+	SCMP_SYS(accept4), SCMP_SYS(shutdown),
 	/* Giving up privilege again (priv.c): a no-op by then, but it
 	 * asks, and libcap-ng may say so to syslog(3).  And telling
 	 * systemd how we are (notify.c).  Both over AF_UNIX datagram
 	 * sockets, the only kind main may make (below). */
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
 	SCMP_SYS(getegid), SCMP_SYS(capget), SCMP_SYS(capset),
-	SCMP_SYS(prctl), SCMP_SYS(connect), SCMP_SYS(sendto),
-	SCMP_SYS(sendmsg), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
+	SCMP_SYS(prctl), SCMP_SYS(connect), SCMP_SYS(sendmsg),
+	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
 };
 
 /* The thread classes' names, for the one line a forbidden call gets. */
@@ -165,9 +174,10 @@ static void allow_ioctl(scmp_filter_ctx ctx, u64 mask, u64 val)
 }
 
 /*L:816 Some calls are allowed only with certain arguments.  ioctl()
- * is the widest door of all: a queue thread may only raise an interrupt
- * and put the terminal back on its way out, the vCPU thread may only
- * talk to KVM (and set a tap's offloads when a driver starts).
+ * is the widest door of all: a queue thread may only raise an interrupt,
+ * put the terminal back on its way out and flush a console pty nobody
+ * reads (conhost.c); the vCPU thread may also talk to KVM and set a
+ * tap's offloads when a driver starts.
  * Threads are created with clone(CLONE_THREAD): clone3() takes its
  * flags in memory a filter cannot read, so it says ENOSYS and the C
  * library falls back to clone().  The main thread may open files only
@@ -189,9 +199,16 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 	allow(ctx, device_calls, ARRAY_SIZE(device_calls));
 	/* raise() and abort() signal their own thread, nobody else. */
 	allow_eq(ctx, SCMP_SYS(tgkill), 0, getpid());
+	/* Console output to an attached client: send() on the socket it
+	 * connected, never to an address (main's syslog(3) needs one). */
+	if (c == THREAD_MAIN)
+		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 0, NULL);
+	else
+		allow_eq(ctx, SCMP_SYS(sendto), 4, 0);
 	if (c == THREAD_DEVICE) {
 		allow_ioctl(ctx, 0xffffffff, KVM_IRQ_LINE);
 		allow_ioctl(ctx, 0xffffffff, TCSETS);
+		allow_ioctl(ctx, 0xffffffff, TCFLSH);
 		return;
 	}
 
@@ -202,6 +219,7 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 		allow_ioctl(ctx, 0xff00, KVMIO << 8);
 		allow_ioctl(ctx, 0xffffffff, TUNSETOFFLOAD);
 		allow_ioctl(ctx, 0xffffffff, TCSETS);
+		allow_ioctl(ctx, 0xffffffff, TCFLSH);
 		/* libseccomp sets no_new_privs before it loads a filter. */
 		allow_eq(ctx, SCMP_SYS(prctl), 0, PR_SET_NO_NEW_PRIVS);
 		return;
