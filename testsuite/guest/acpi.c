@@ -130,27 +130,42 @@ static void fadt(const u8 *f)
 		s5_typ = find_s5(dsdt);
 }
 
+/* The RSDP at @a, printed, if its signature and checksums are right. */
+static const u8 *rsdp_at(u64 a)
+{
+	const u8 *r = phys(a);
+	char oem[7];
+	int n = 6;
+
+	if (memcmp(r, "RSD PTR ", 8))
+		return NULL;
+	if (!checksum_ok(r, RSDP_V1_LEN) ||
+	    (r[15] >= 2 && !checksum_ok(r, RSDP_V2_LEN))) {
+		printf("acpi: RSDP 0x%016lx BAD CHECKSUM\n", a);
+		return NULL;
+	}
+	memcpy(oem, r + 9, 6);
+	while (n > 0 && oem[n - 1] == ' ')
+		n--;
+	oem[n] = '\0';
+	printf("acpi: RSDP 0x%016lx rev %u oem %s\n", a, r[15], oem);
+	return r;
+}
+
+/*
+ * A PVH loader names the RSDP (hvm_start_info.rsdp_paddr); without one,
+ * or if that one is no good, the legacy scan of the BIOS area.
+ */
 static const u8 *find_rsdp(void)
 {
-	for (u64 a = RSDP_SCAN_START; a < RSDP_SCAN_END; a += 16) {
-		const u8 *r = phys(a);
-		char oem[7];
-		int n = 6;
+	const u8 *r;
 
-		if (memcmp(r, "RSD PTR ", 8))
-			continue;
-		if (!checksum_ok(r, RSDP_V1_LEN) ||
-		    (r[15] >= 2 && !checksum_ok(r, RSDP_V2_LEN))) {
-			printf("acpi: RSDP 0x%016lx BAD CHECKSUM\n", a);
-			continue;
-		}
-		memcpy(oem, r + 9, 6);
-		while (n > 0 && oem[n - 1] == ' ')
-			n--;
-		oem[n] = '\0';
-		printf("acpi: RSDP 0x%016lx rev %u oem %s\n", a, r[15], oem);
+	if (boot.rsdp && boot.rsdp + RSDP_V2_LEN <= MAPPED_END &&
+	    (r = rsdp_at(boot.rsdp)))
 		return r;
-	}
+	for (u64 a = RSDP_SCAN_START; a < RSDP_SCAN_END; a += 16)
+		if ((r = rsdp_at(a)))
+			return r;
 	return NULL;
 }
 

@@ -49,7 +49,8 @@ static void *bench_wait(struct vq *vq)
 	return c;
 }
 
-/* Block: the chain a driver builds, header, data, status byte. */
+/* Block: the chain a driver builds, header, data, status byte (a flush
+ * has no data). */
 static int bench_add(struct vq *vq, struct bench_req *r, void *buf, u32 len)
 {
 	struct vbuf b[3] = {
@@ -59,7 +60,22 @@ static int bench_add(struct vq *vq, struct bench_req *r, void *buf, u32 len)
 	};
 
 	r->status = 0xff;
+	if (r->hdr.type == VIRTIO_BLK_T_FLUSH) {
+		b[1] = b[2];
+		return vq_add(vq, b, 2, r);
+	}
 	return vq_add(vq, b, 3, r);
+}
+
+/* randread: xorshift64, the same sequence every run. */
+static u64 bench_rand(void)
+{
+	static u64 x = 0x9e3779b97f4a7c15ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return x;
 }
 
 static void bench_done(struct bench_req *r, u16 *free_slots, u64 *nfree)
@@ -71,8 +87,10 @@ static void bench_done(struct bench_req *r, u16 *free_slots, u64 *nfree)
 }
 
 /*
- * test=blkbench n=N depth=D size=S rw=read|write [disk=N]: N requests of
- * S bytes, sequential and wrapping at the end of the disk, D in flight.
+ * test=blkbench n=N depth=D size=S rw=read|write|randread|flush [disk=N]:
+ * N requests of S bytes, sequential and wrapping at the end of the disk
+ * (randread: at size-aligned places drawn at random), D in flight;
+ * rw=flush sends N flushes, one at a time.
  * As a driver with EVENT_IDX does it: publish what fits, one vq_kick()
  * for the lot (which rings only if the device is asleep), then reap
  * every completion there is before publishing again.
@@ -83,15 +101,19 @@ void test_blkbench(void)
 	    size = arg_u64("size", 4096), sent = 0, got = 0, nfree = 0,
 	    cap, span, room, t0, cycles;
 	const char *rw = arg("rw");
-	bool write = rw && !strcmp(rw, "write");
+	bool write = rw && !strcmp(rw, "write"),
+	     rnd = rw && !strcmp(rw, "randread"),
+	     flush = rw && !strcmp(rw, "flush");
+	u32 type = write ? VIRTIO_BLK_T_OUT :
+		   flush ? VIRTIO_BLK_T_FLUSH : VIRTIO_BLK_T_IN;
 	struct bench_req *reqs, *r;
 	struct vdev *d;
 	struct vq *vq;
 	u16 *free_slots;
 	u8 *bufs;
 
-	if (rw && !write && strcmp(rw, "read"))
-		fail("blkbench: rw=%s, not read or write", rw);
+	if (rw && !write && !rnd && !flush && strcmp(rw, "read"))
+		fail("blkbench: rw=%s, not read, write, randread or flush", rw);
 	if (!size || size % SECTOR || size > SIZE_MAX_BENCH)
 		fail("blkbench: size=%lu, not a multiple of %u up to %u", size,
 		     SECTOR, SIZE_MAX_BENCH);
@@ -106,6 +128,8 @@ void test_blkbench(void)
 	room = vq->indirect ? vq->size : vq->size / 3;
 	if (!depth || depth > room)
 		depth = room;
+	if (flush)
+		depth = 1;
 	if (depth * size > BUFS_MAX)
 		depth = BUFS_MAX / size;
 	reqs = alloc(sizeof(*reqs) * depth, 64);
@@ -124,9 +148,11 @@ void test_blkbench(void)
 		while (sent < n && nfree) {
 			r = &reqs[free_slots[--nfree]];
 			r->hdr = (struct blk_hdr){
-				.type = write ? VIRTIO_BLK_T_OUT :
-						VIRTIO_BLK_T_IN,
-				.sector = sent * (size / SECTOR) % span,
+				.type = type,
+				.sector = flush ? 0 :
+					  rnd ? bench_rand() % (cap /
+						(size / SECTOR)) * (size / SECTOR) :
+					  sent * (size / SECTOR) % span,
 			};
 			if (bench_add(vq, r, bufs + r->slot * size,
 				      (u32)size) < 0) {

@@ -33,6 +33,14 @@
 _start:
 	cli
 	cld
+	xorl	%r13d, %r13d		/* the 64-bit boot protocol */
+
+/*
+ * pvh.S joins here with %r13 = 1 and %rsi = its hvm_start_info; from
+ * _start, %r13 = 0 and %rsi = boot_params.
+ */
+	.globl	start_common
+start_common:
 	movq	$kstack_top, %rsp
 	movq	%rsi, %r12		/* boot_params, survives the bss wipe */
 
@@ -44,6 +52,7 @@ _start:
 	xorl	%eax, %eax
 	rep stosq
 	movq	%r12, boot_params_phys(%rip)
+	movq	%r13, boot_pvh(%rip)
 
 	lgdt	gdt_ptr(%rip)
 	movl	$KDATA, %eax
@@ -224,6 +233,7 @@ gdt_end:
 
 	.balign	16
 	.word	0, 0, 0
+	.globl	gdt_ptr
 gdt_ptr:
 	.word	gdt_end - gdt - 1
 	.quad	gdt
@@ -243,6 +253,7 @@ zero_idt_ptr:
  * level; the last GiB (the PCI hole, IOAPIC and LAPIC) uncached.
  */
 	.balign	4096
+	.globl	pml4
 pml4:
 	.quad	pdpt + PTE_DIR
 	.fill	511, 8, 0
@@ -268,6 +279,9 @@ pd:
 	.globl	boot_params_phys
 boot_params_phys:
 	.quad	0
+	.globl	boot_pvh
+boot_pvh:
+	.quad	0			/* 1: entered through pvh.S */
 
 	.balign	16
 kstack:

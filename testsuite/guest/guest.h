@@ -128,6 +128,8 @@ struct boot_info {
 	const char *cmdline;	/* never NULL */
 	u64 initrd_addr;
 	u64 initrd_size;	/* 0: none */
+	u64 rsdp;		/* PVH: where the loader says the RSDP is */
+	bool pvh;		/* entered through pvh.S */
 };
 extern struct boot_info boot;
 void boot_params_read(u64 bp);

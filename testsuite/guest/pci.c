@@ -79,6 +79,81 @@ void pci_bar_move(u8 slot, int bar, u32 addr)
 }
 
 /*
+ * Firmware that starts a kernel directly may leave BARs unassigned (the
+ * Launcher places every one; QEMU's SeaBIOS does, its qboot does not), so
+ * a BAR that reads 0 gets an address here, as Linux's resource
+ * assignment would: size-aligned, bottom up in the PCI hole, above every
+ * memory BAR already in use.  A 64-bit BAR gets 0 in its upper half.
+ */
+static u32 bar_next;
+
+static bool bar_is_mem(u8 slot, int bar, bool *is64)
+{
+	u32 v = pci_read(slot, PCI_BAR0 + 4 * bar, 4);
+
+	*is64 = (v & 0x7) == 0x4;
+	return !(v & 1);
+}
+
+static void bar_window_init(void)
+{
+	u64 top = PCI_MMIO_START;
+
+	pci_scan();
+	for (int i = 0; i < pci_nfns; i++)
+		for (int b = 0; b < 6; b++) {
+			u8 slot = pci_fns[i].slot;
+			u32 base = pci_bar(slot, b);
+			bool is64;
+
+			if (!bar_is_mem(slot, b, &is64))
+				continue;
+			if (base && base + (u64)pci_bar_size(slot, b) > top)
+				top = base + (u64)pci_bar_size(slot, b);
+			b += is64;
+		}
+	bar_next = (u32)top;
+}
+
+u32 pci_bar_ensure(u8 slot, int bar)
+{
+	u32 base = pci_bar(slot, bar), size, at;
+	bool is64;
+
+	if (base)
+		return base;
+	size = pci_bar_size(slot, bar);
+	if (!size || !bar_is_mem(slot, bar, &is64))
+		return 0;
+	if (!bar_next)
+		bar_window_init();
+	at = (bar_next + size - 1) & ~(size - 1);
+	if (at < bar_next || (u64)at + size > PCI_MMIO_END)
+		return 0;
+	bar_next = at + size;
+	if (is64)
+		pci_write(slot, PCI_BAR0 + 4 * bar + 4, 4, 0);
+	pci_bar_move(slot, bar, at);
+	printf("pci: 00:%02x.0 bar%d assigned 0x%08x size 0x%x\n", slot, bar,
+	       at, size);
+	return at;
+}
+
+/*
+ * Memory decoding and bus mastering on, as a driver's probe does: a
+ * device need not reach guest memory before (QEMU's do not), and the
+ * firmware turns it on only for the devices it used itself.
+ */
+void pci_enable(u8 slot)
+{
+	const u16 want = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	u16 cmd = pci_read(slot, PCI_COMMAND, 2);
+
+	if ((cmd & want) != want)
+		pci_write(slot, PCI_COMMAND, 2, cmd | want);
+}
+
+/*
  * The capability after offset @after (0: the first) with ID @id, or 0.
  * The list is the device's to get wrong, so the walk is bounded.
  */

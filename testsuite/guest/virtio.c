@@ -107,7 +107,7 @@ static volatile u8 *region(struct vdev *d, struct vregion *r)
 
 	if (!r->len)
 		return NULL;
-	base = pci_bar(d->slot, r->bar);
+	base = pci_bar_ensure(d->slot, r->bar);
 	if (base < PCI_HOLE_START)
 		fail("00:%02x.0 %s: BAR%u at 0x%08x, outside the PCI hole",
 		     d->slot, d->name, r->bar, base);
@@ -142,6 +142,7 @@ struct vdev *vdev_find(u16 id, int n)
 		d->name = vname(id);
 		find_caps(d);
 		vdev_map(d);
+		pci_enable(d->slot);
 		return d;
 	}
 	return NULL;

@@ -15,6 +15,7 @@
 #define PCI_MAX_FNS		32
 #define PCI_COMMAND		0x04
 #define PCI_COMMAND_MEMORY	0x02
+#define PCI_COMMAND_MASTER	0x04
 #define PCI_STATUS		0x06
 #define PCI_STATUS_CAP_LIST	0x10
 #define PCI_BAR0		0x10
@@ -38,6 +39,8 @@ u8 pci_cap_next(u8 slot, u8 after, u8 id);	/* after 0: from the start */
 u32 pci_bar(u8 slot, int bar);		/* memory address, flags masked */
 u32 pci_bar_size(u8 slot, int bar);
 void pci_bar_move(u8 slot, int bar, u32 addr);
+u32 pci_bar_ensure(u8 slot, int bar);	/* assigns an unassigned BAR */
+void pci_enable(u8 slot);		/* memory decoding, bus master */
 
 /* time.c: the TSC, calibrated against the ACPI PM timer */
 static inline u64 rdtsc(void)
