@@ -177,6 +177,14 @@ static bool shutting_down;
  * to the console, and wait for a reason to stop.  SIGTERM presses the
  * guest's power button and gives it @timeout seconds to power off; a
  * second SIGTERM, or SIGINT or SIGHUP, stops it at once. */
+static u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
 static enum stop_reason wait_for_stop(int sig_fd, int timeout)
 {
 	struct pollfd p[8] = {
@@ -184,17 +192,16 @@ static enum stop_reason wait_for_stop(int sig_fd, int timeout)
 		{ .fd = sig_fd, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
-	struct timespec now;
-	time_t deadline = 0;
+	u64 deadline = 0, t;
 	int wait = -1, n, ncon;
 	u8 buf[1];
 
 	for (;;) {
 		if (deadline) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec >= deadline)
+			t = now_ms();
+			if (t >= deadline)
 				return STOP_TIMEOUT;
-			wait = (deadline - now.tv_sec) * 1000;
+			wait = deadline - t;
 		}
 		ncon = conhost_pollfds(p + 2, ARRAY_SIZE(p) - 2);
 		n = poll(p, 2 + ncon, wait);
@@ -212,8 +219,7 @@ static enum stop_reason wait_for_stop(int sig_fd, int timeout)
 			notify_status("shutting down the guest");
 			acpi_pm_power_button();
 			shutting_down = true;
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			deadline = now.tv_sec + timeout + (timeout == 0);
+			deadline = now_ms() + timeout * 1000ULL + 1;
 		}
 		conhost_ready(p + 2, ncon);
 	}
