@@ -209,7 +209,7 @@ build_deb() {
 	if ! (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
 		dpkg-buildpackage -us -uc -b -Pnocheck) >"$log" 2>&1; then
 		cp "$log" "$CACHE/last-build.log" 2>/dev/null
-		unresolved "dpkg-buildpackage failed: $(tail_of "$log" 4) (log: $CACHE/last-build.log)"
+		unresolved "dpkg-buildpackage failed: $(grep -m2 -E '\*\*\*|error:' "$log" | tr '\n' ' ' | cut -c1-300) (log: $CACHE/last-build.log)"
 	fi
 	deb=$(ls "$work"/build/lguest_*.deb 2>/dev/null | head -n1)
 	[ -n "$deb" ] || unresolved "dpkg-buildpackage made no lguest_*.deb"
@@ -567,6 +567,8 @@ wait "$stopcon_pid" 2>/dev/null
 poweroff_line="demo: power button pressed, powering off"
 if journal | grep -qF "$poweroff_line"; then
 	check stop-poweroff ok "the guest powered off (journal: $poweroff_line)"
+elif journal | grep -qE "^lguest: .*guest powered off"; then
+	check stop-poweroff ok "the guest powered off (journal: $(journal | grep -E "^lguest: .*guest powered off" | head -n1))"
 elif grep -qF "$poweroff_line" "$stop_out"; then
 	check stop-poweroff ok "the guest powered off (console: $poweroff_line)"
 else
