@@ -133,7 +133,7 @@ static void flush_log(void)
 	if (!logging)
 		return;
 	logging = false;
-	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null >= 0) {
 		dup2(null, STDERR_FILENO);
 		close(null);

@@ -32,6 +32,7 @@
 #include "notify.h"
 #include "pci.h"
 #include "priv.h"
+#include "seccomp-filter.h"
 #include "term.h"
 #include "virtio/devices.h"
 #include "x86/boot.h"
@@ -129,6 +130,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vm *vm = arg;
 
+	seccomp_install(THREAD_VCPU);
 	vm->hv->vcpu_run(vm);
 	return NULL;
 }
@@ -327,6 +329,9 @@ int main(int argc, char **argv)
 	/* And off we go: the vCPU gets a thread of its own. */
 	vm.hv->vcpu_init(&vm);
 	verbose("entering the guest at 0x%llx", (unsigned long long)vm.entry);
+	/* From here each thread may make only the system calls it needs. */
+	seccomp_off = a.no_seccomp;
+	seccomp_install(THREAD_MAIN);
 	if (pthread_create(&vcpu, NULL, vcpu_thread, &vm))
 		errx(EXIT_ERROR, "cannot start the vCPU thread");
 	notify_ready();

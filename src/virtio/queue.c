@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "seccomp-filter.h"
 #include "virtio/virtio.h"
 
 struct vring_desc {
@@ -281,6 +282,7 @@ static void *vq_thread(void *arg)
 {
 	struct virtqueue *vq = arg;
 
+	seccomp_install(THREAD_DEVICE);
 	vq->dev->ops->service[vq->index](vq);
 	vq_interrupt(vq);
 	return NULL;
