@@ -149,7 +149,7 @@ bool acpi_pm_timer_32bit(void);
 u32 crc32_update(u32 crc, const void *p, u64 len);	/* start with 0 */
 
 /* main.c */
-noreturn void done(void);
+noreturn void done(void);		/* hold=MS: wait that long first */
 noreturn void poweroff(void);
 noreturn void pvpanic(void);
 void linger(void);

@@ -2,7 +2,7 @@
  * main.c - the test guest's CPL3 entry: say what the Launcher gave us,
  * then run the scenario named by test= (hello if none).
  */
-#include "guest.h"
+#include "virtio.h"	/* delay_ms() for hold= */
 
 void test_blkbench(void), test_netbench(void);	/* bench.c */
 
@@ -66,8 +66,19 @@ noreturn void poweroff(void)
 	pvpanic();
 }
 
+/*
+ * hold=MS keeps a finished guest up a while before it powers off, idle
+ * but for the TSC it watches, so that bench/ can look at the Launcher
+ * after the work (its memory, say) before it goes.
+ */
 noreturn void done(void)
 {
+	u64 hold = arg_u64("hold", 0);
+
+	if (hold) {
+		printf("lguest-testguest: holding %lu ms\n", hold);
+		delay_ms(hold);
+	}
 	printf("lguest-testguest: done\n");
 	poweroff();
 }
