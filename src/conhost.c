@@ -22,6 +22,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -48,6 +49,7 @@ static struct conhost {
 	int slave_fd;		/* our own hold on the pty's slave side */
 	int listen_fd;		/* the socket we accept clients on */
 	int client_fd;		/* the attached client, or -1 */
+	int log_fd;		/* a copy of the output, or -1 */
 
 	u8 ring[REPLAY_SIZE];	/* the last output, for the next client */
 	size_t ring_head, ring_len;
@@ -67,6 +69,7 @@ static struct conhost {
 	.slave_fd = -1,
 	.listen_fd = -1,
 	.client_fd = -1,
+	.log_fd = -1,
 	.run_fd = -1,
 	.dir_fd = -1,
 	.lock_fd = -1,
@@ -258,8 +261,11 @@ static void open_socket(const char *path)
 	ch.in_fd = -1;
 	ch.out_fd = -1;
 
-	/* A socket elsewhere is still found under the guest's name. */
-	if (ch.dir_fd >= 0 && path != buf) {
+	/* A socket elsewhere is still found under the guest's name (and
+	 * one already there needs no link to itself). */
+	if (ch.dir_fd >= 0 && path != buf &&
+	    !(fstatat(ch.dir_fd, "console.sock", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	      S_ISSOCK(st.st_mode) && st.st_ino == ch.sock_ino)) {
 		if (path[0] == '/')
 			snprintf(buf, sizeof(buf), "%s", path);
 		else if (getcwd(buf, sizeof(buf) - strlen(path) - 1))
@@ -342,6 +348,22 @@ void conhost_before_exec(void)
 	setenv(KEEP_ENV, env, 1);
 }
 
+/*L:356 With the console elsewhere, a stdout that is no terminal -- the
+ * journal, when systemd runs us -- gets a copy of what the guest says,
+ * so its boot messages are in the log.  Not /dev/null: that is a daemon
+ * with nowhere to log. */
+static void copy_to_log(void)
+{
+	struct stat st;
+
+	if (ch.kind == CON_STDIO || isatty(STDOUT_FILENO) ||
+	    fstat(STDOUT_FILENO, &st) < 0)
+		return;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		return;
+	ch.log_fd = STDOUT_FILENO;
+}
+
 void conhost_open(const char *spec, const char *name)
 {
 	enum kind kind;
@@ -357,8 +379,10 @@ void conhost_open(const char *spec, const char *name)
 	else
 		errx(EXIT_USAGE, "--console=%s: say stdio, pty, socket, "
 		     "socket:PATH or file:PATH", spec);
-	if (adopt(name))
+	if (adopt(name)) {
+		copy_to_log();
 		return;
+	}
 
 	if (name)
 		make_dir(name);
@@ -376,6 +400,7 @@ void conhost_open(const char *spec, const char *name)
 		open_file(spec + 5);
 		break;
 	}
+	copy_to_log();
 }
 
 bool conhost_is_tty(void)
@@ -495,6 +520,8 @@ void console_out(const void *buf, size_t len)
 		out_client(buf, len);
 		break;
 	}
+	if (ch.log_fd >= 0)
+		out_blocking(ch.log_fd, buf, len);
 	pthread_mutex_unlock(&ch.lock);
 }
 

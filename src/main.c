@@ -347,7 +347,11 @@ int main(int argc, char **argv)
 		return EXIT_POWEROFF;
 	case STOP_POWEROFF:
 		notify_stopping();
-		verbose("guest powered off");
+		/* Asked to stop, say that it did, for the log. */
+		if (shutting_down)
+			warnx("guest powered off");
+		else
+			verbose("guest powered off");
 		return EXIT_POWEROFF;
 	case STOP_TIMEOUT:
 		notify_stopping();

@@ -50,7 +50,11 @@ static int open_kvm(void)
 	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
 		errx(EXIT_ERROR, "/dev/kvm does not exist: enable virtualization "
 		     "and load the kvm module (modprobe kvm_intel or kvm_amd)");
-	if (errno == EACCES || errno == EPERM)
+	if (errno == EPERM)
+		errx(EXIT_ERROR, "/dev/kvm: operation not permitted: a device "
+		     "policy forbids it (systemd's DevicePolicy=/DeviceAllow=, "
+		     "or a container's device list)");
+	if (errno == EACCES)
 		errx(EXIT_ERROR, "/dev/kvm: permission denied: add this user to "
 		     "the kvm group (adduser $USER kvm) or run as root");
 	err(EXIT_ERROR, "cannot open /dev/kvm");
