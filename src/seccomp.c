@@ -75,6 +75,12 @@ static const int device_calls[] = {
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getpid),
 	SCMP_SYS(gettid), SCMP_SYS(exit), SCMP_SYS(exit_group),
+#ifdef __SANITIZE_ADDRESS__
+	/* AddressSanitizer's runtime: each thread's alternate signal
+	 * stack and its limits.  (Its leak checker's tracer is a clone()
+	 * no list allows: run sanitized builds with detect_leaks=0.) */
+	SCMP_SYS(sigaltstack), SCMP_SYS(prlimit64), SCMP_SYS(getrlimit),
+#endif
 };
 
 /*L:812 The vCPU thread runs the guest (ioctl()s on the KVM descriptors)
