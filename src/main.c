@@ -282,6 +282,9 @@ int main(int argc, char **argv)
 		take_pidfile(a.pidfile);
 	conhost_open(a.console, a.name);
 
+	/* Is a service manager waiting to hear from us? */
+	notify_init();
+
 	/* Re-executed from a descriptor, we would be called "3" in ps. */
 	prctl(PR_SET_NAME, "lguest", 0, 0, 0);
 
