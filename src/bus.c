@@ -50,44 +50,45 @@ void mmio_register(u64 base, u64 len, mmio_fn fn, void *opaque)
 	add(mmio, &nmmio, base, len, (void *)fn, opaque);
 }
 
-/*L:030 Nobody home: reads float high, as on a real bus, and writes vanish.
- * A kernel probes many ports it does not need; that is not an error. */
-void pio_dispatch(u16 port, u8 *data, int size, bool write)
+/* Who answers @addr in @t?  A copy, so the lock is not held meanwhile. */
+static struct range lookup(struct range *t, int n, u64 addr)
 {
 	struct range r = { 0 }, *p;
 
 	pthread_rwlock_rdlock(&lock);
-	p = find(pio, npio, port);
+	p = find(t, n, addr);
 	if (p)
 		r = *p;
 	pthread_rwlock_unlock(&lock);
+	return r;
+}
 
-	if (r.fn) {
-		((pio_fn)r.fn)(r.opaque, port, data, size, write);
-		return;
-	}
+/*L:030 Nobody home: reads float high, as on a real bus, and writes vanish.
+ * A kernel probes many ports it does not need; that is not an error. */
+static void nobody(const char *what, u64 addr, u8 *data, int size, bool write)
+{
 	if (!write)
 		memset(data, 0xff, size);
-	verbose("unhandled port %s 0x%x size %d", write ? "write" : "read",
-		port, size);
+	verbose("unhandled %s %s 0x%llx size %d", what,
+		write ? "write" : "read", (unsigned long long)addr, size);
+}
+
+void pio_dispatch(u16 port, u8 *data, int size, bool write)
+{
+	struct range r = lookup(pio, npio, port);
+
+	if (r.fn)
+		((pio_fn)r.fn)(r.opaque, port, data, size, write);
+	else
+		nobody("port", port, data, size, write);
 }
 
 void mmio_dispatch(u64 addr, u8 *data, int size, bool write)
 {
-	struct range r = { 0 }, *p;
+	struct range r = lookup(mmio, nmmio, addr);
 
-	pthread_rwlock_rdlock(&lock);
-	p = find(mmio, nmmio, addr);
-	if (p)
-		r = *p;
-	pthread_rwlock_unlock(&lock);
-
-	if (r.fn) {
+	if (r.fn)
 		((mmio_fn)r.fn)(r.opaque, addr, data, size, write);
-		return;
-	}
-	if (!write)
-		memset(data, 0xff, size);
-	verbose("unhandled mmio %s 0x%llx size %d", write ? "write" : "read",
-		(unsigned long long)addr, size);
+	else
+		nobody("mmio", addr, data, size, write);
 }
