@@ -24,24 +24,8 @@
 #include "virtio/devices.h"
 #include "virtio/virtio.h"
 
-#define VIRTIO_BLK_F_SIZE_MAX		1
-#define VIRTIO_BLK_F_SEG_MAX		2
-#define VIRTIO_BLK_F_RO			5
-#define VIRTIO_BLK_F_BLK_SIZE		6
-#define VIRTIO_BLK_F_FLUSH		9
-#define VIRTIO_BLK_F_DISCARD		13
-#define VIRTIO_BLK_F_WRITE_ZEROES	14
 
-#define VIRTIO_BLK_T_IN			0
-#define VIRTIO_BLK_T_OUT		1
-#define VIRTIO_BLK_T_FLUSH		4
-#define VIRTIO_BLK_T_GET_ID		8
-#define VIRTIO_BLK_T_DISCARD		11
-#define VIRTIO_BLK_T_WRITE_ZEROES	13
 
-#define VIRTIO_BLK_S_OK			0
-#define VIRTIO_BLK_S_IOERR		1
-#define VIRTIO_BLK_S_UNSUPP		2
 
 #define VIRTIO_BLK_WZ_UNMAP		1
 #define VIRTIO_BLK_ID_BYTES		20

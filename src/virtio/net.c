@@ -27,18 +27,7 @@
 #include "virtio/devices.h"
 #include "virtio/virtio.h"
 
-#define VIRTIO_NET_F_CSUM		0
-#define VIRTIO_NET_F_GUEST_CSUM		1
-#define VIRTIO_NET_F_MAC		5
-#define VIRTIO_NET_F_GUEST_TSO4		7
-#define VIRTIO_NET_F_GUEST_TSO6		8
-#define VIRTIO_NET_F_GUEST_ECN		9
-#define VIRTIO_NET_F_HOST_TSO4		11
-#define VIRTIO_NET_F_HOST_TSO6		12
-#define VIRTIO_NET_F_HOST_ECN		13
-#define VIRTIO_NET_F_STATUS		16
 
-#define VIRTIO_NET_S_LINK_UP		1
 
 /* struct virtio_net_hdr_v1: num_buffers is its last field. */
 #define NET_HDR_LEN			12

@@ -15,18 +15,6 @@
 #include "seccomp-filter.h"
 #include "virtio/virtio.h"
 
-struct vring_desc {
-	u64 addr;
-	u32 len;
-	u16 flags;
-	u16 next;
-};
-
-#define VRING_DESC_F_NEXT	1
-#define VRING_DESC_F_WRITE	2
-#define VRING_DESC_F_INDIRECT	4
-#define VRING_USED_F_NO_NOTIFY	1
-#define VRING_AVAIL_F_NO_INTERRUPT 1
 
 /* avail: flags, idx, ring[size], used_event.  used: flags, idx, then
  * (id, len) pairs, then avail_event.  Indices below are in u16 units. */

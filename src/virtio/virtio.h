@@ -16,25 +16,7 @@
 #include <sys/uio.h>
 
 #include "lguest.h"
-
-/* Device IDs (virtio 1.x, 5). */
-#define VIRTIO_ID_NET		1
-#define VIRTIO_ID_BLOCK		2
-#define VIRTIO_ID_CONSOLE	3
-#define VIRTIO_ID_RNG		4
-
-/* Feature bits every device may offer (virtio 1.x, 6). */
-#define VIRTIO_F_INDIRECT_DESC	28
-#define VIRTIO_F_EVENT_IDX	29
-#define VIRTIO_F_VERSION_1	32
-
-/* Device status bits (2.1). */
-#define VIRTIO_S_ACKNOWLEDGE	1
-#define VIRTIO_S_DRIVER		2
-#define VIRTIO_S_DRIVER_OK	4
-#define VIRTIO_S_FEATURES_OK	8
-#define VIRTIO_S_NEEDS_RESET	64
-#define VIRTIO_S_FAILED		128
+#include "virtio/spec.h"
 
 #define VQ_MAX_SIZE		256
 #define VQ_MAX_IOV		(VQ_MAX_SIZE + 2)

@@ -10,7 +10,6 @@
 #define POLL_MS		10
 #define FLUSH_SECTORS	16
 #define SECTOR		512
-#define VIRTIO_BLK_F_FLUSH	9
 
 /* PM1 status is write-1-to-clear; reading it is an exit, so not too often. */
 static u16 pm1_status(void)

@@ -5,13 +5,6 @@
  */
 #include "virtio.h"
 
-#define VIRTIO_BLK_F_SIZE_MAX	1
-#define VIRTIO_BLK_F_SEG_MAX	2
-#define VIRTIO_BLK_F_RO		5
-#define VIRTIO_BLK_F_BLK_SIZE	6
-#define VIRTIO_BLK_F_FLUSH	9
-#define VIRTIO_BLK_F_DISCARD	13
-#define VIRTIO_BLK_F_WRITE_ZEROES 14
 
 #define CFG_CAPACITY	0
 #define CFG_SIZE_MAX	8

@@ -10,6 +10,7 @@
 #define TESTGUEST_VIRTIO_H
 
 #include "guest.h"
+#include "virtio/spec.h"
 
 /* pci.c: configuration mechanism #1, bus 0 function 0 only */
 #define PCI_MAX_FNS		32
@@ -61,21 +62,8 @@ void delay_ms(u64 ms);
 /* virtio.c: the PCI transport */
 #define VIRTIO_VENDOR		0x1af4
 #define VIRTIO_PCI_DEVICE(id)	(0x1040 + (id))
-#define VIRTIO_ID_NET		1
-#define VIRTIO_ID_BLOCK		2
-#define VIRTIO_ID_CONSOLE	3
-#define VIRTIO_ID_RNG		4
 
-#define VIRTIO_S_ACKNOWLEDGE	1
-#define VIRTIO_S_DRIVER		2
-#define VIRTIO_S_DRIVER_OK	4
-#define VIRTIO_S_FEATURES_OK	8
-#define VIRTIO_S_NEEDS_RESET	64
-#define VIRTIO_S_FAILED		128
 
-#define VIRTIO_F_INDIRECT_DESC	28
-#define VIRTIO_F_EVENT_IDX	29
-#define VIRTIO_F_VERSION_1	32
 #define BIT(n)			(1ULL << (n))
 
 /* virtio_pci_common_cfg (4.1.4.3) */
@@ -100,17 +88,6 @@ void delay_ms(u64 ms);
 #define VQ_SIZE_MAX		256	/* our ring arrays' size */
 #define VQ_INDIRECT_MAX		8	/* entries in one indirect table */
 
-struct vring_desc {
-	u64 addr;
-	u32 len;
-	u16 flags;
-	u16 next;
-};
-
-#define VRING_DESC_F_NEXT	1
-#define VRING_DESC_F_WRITE	2
-#define VRING_DESC_F_INDIRECT	4
-#define VRING_USED_F_NO_NOTIFY	1
 
 struct vring_avail {
 	u16 flags;
@@ -248,13 +225,6 @@ noreturn void fail(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /* vblk.c, for the multi and hostile scenarios */
-#define VIRTIO_BLK_T_IN		0
-#define VIRTIO_BLK_T_OUT	1
-#define VIRTIO_BLK_T_FLUSH	4
-#define VIRTIO_BLK_T_GET_ID	8
-#define VIRTIO_BLK_S_OK		0
-#define VIRTIO_BLK_S_IOERR	1
-#define VIRTIO_BLK_S_UNSUPP	2
 
 struct blk_hdr {
 	u32 type;
