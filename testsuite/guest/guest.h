@@ -177,5 +177,22 @@ void test_powerbutton(void);		/* power.c */
 void test_ignorebutton(void);
 void test_rebootkey(void);
 void test_blkflush(void);
+void test_udpsend(void);		/* udp.c */
+void test_udprecv(void);
+
+/* vnet.c, for udp.c: the net scenario's driver, doorbells left to the
+ * caller (frames are Ethernet frames, the virtio header kept out) */
+void net_start(const char *who, const char *ips, const char *peers);
+const u8 *net_ip(void);
+const u8 *net_peer_ip(void);
+const u8 *net_resolve(const char *who);	/* the peer's MAC, by ARP */
+u16 net_csum(const u8 *p, u32 len);
+u8 *net_frame(const u8 *dst, u16 type);	/* Ethernet header filled in */
+void net_frame_send(u8 *f, u32 len);	/* queued, no doorbell */
+u8 *net_rx_get(u32 *len);		/* a received frame, or NULL */
+void net_rx_other(const u8 *f, u32 len);	/* ARP and ICMP echo */
+void net_rx_put(u8 *f);			/* back to the device, no doorbell */
+void net_kick(void);			/* doorbells, if the device wants */
+void net_tx_drain(void);		/* until every frame was taken */
 
 #endif

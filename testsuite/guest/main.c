@@ -34,6 +34,8 @@ static const struct scenario {
 	{ "blkflush",	 test_blkflush },
 	{ "blkbench",	 test_blkbench },
 	{ "netbench",	 test_netbench },
+	{ "udpsend",	 test_udpsend },
+	{ "udprecv",	 test_udprecv },
 };
 
 /*

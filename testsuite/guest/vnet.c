@@ -3,6 +3,7 @@
  * no offloads, answering ARP and ICMP echo for its address, and pinging
  * a peer when asked to.  Every frame starts with the 12-byte
  * virtio_net_hdr (VERSION_1 always has num_buffers), all zero on send.
+ * udp.c drives the same device through the net_* helpers at the end.
  */
 #include "virtio.h"
 
@@ -47,7 +48,7 @@ static void put16(u8 *p, u16 v)
 }
 
 /* RFC 1071: the ones' complement of the ones' complement sum. */
-static u16 csum(const u8 *p, u32 len)
+u16 net_csum(const u8 *p, u32 len)
 {
 	u32 s = 0;
 
@@ -85,25 +86,34 @@ void net_mac(struct vdev *d, u8 m[6])
 							     fallback[i];
 }
 
-/* A free tx buffer, taking back what the device is done with. */
-static u8 *tx_buf(void)
+/* Take back the tx buffers the device is done with. */
+static void tx_reap(void)
 {
 	u8 *p;
 
 	while ((p = vq_get(tx, NULL)))
 		tx_busy[(p - txbufs) / BUF_LEN] = false;
+}
+
+/* A free tx buffer, taking back what the device is done with. */
+static u8 *tx_buf(void)
+{
+	u8 *p;
+
+	tx_reap();
 	for (int i = 0; i < NBUFS; i++)
 		if (!tx_busy[i]) {
 			tx_busy[i] = true;
 			memset(txbufs + i * BUF_LEN, 0, NET_HDR);
 			return txbufs + i * BUF_LEN;
 		}
+	vq_kick(tx);		/* udp.c may have queued frames unannounced */
 	p = vq_wait(tx, NULL);
 	memset(p, 0, NET_HDR);
 	return p;
 }
 
-/* Send the frame at buf + NET_HDR, @len bytes long. */
+/* Queue the frame at buf + NET_HDR, @len bytes long; the caller rings. */
 static void send(u8 *buf, u32 len)
 {
 	struct vbuf b;
@@ -115,7 +125,6 @@ static void send(u8 *buf, u32 len)
 	b = (struct vbuf){ buf, NET_HDR + len, false };
 	if (vq_add(tx, &b, 1, buf) < 0)
 		fail("net: transmit queue full");
-	vq_kick(tx);
 }
 
 static void eth_fill(u8 *f, const u8 *dst, u16 type)
@@ -140,6 +149,7 @@ static void arp_send(u16 op, const u8 *tha, const u8 *tpa)
 	memcpy(a + 18, op == 1 ? (const u8 *)"\0\0\0\0\0\0" : tha, ETH_ALEN);
 	memcpy(a + 24, tpa, 4);
 	send(buf, ETH_HLEN + ARP_LEN);
+	vq_kick(tx);
 }
 
 static void arp_in(const u8 *a, u32 len)
@@ -176,13 +186,14 @@ static void icmp_send(const u8 *dmac, const u8 *dip, u8 type, u16 id,
 	h[9] = 1;			/* ICMP */
 	memcpy(h + 12, ip, 4);
 	memcpy(h + 16, dip, 4);
-	put16(h + 10, csum(h, IP_HLEN));
+	put16(h + 10, net_csum(h, IP_HLEN));
 	c[0] = type;
 	put16(c + 4, id);
 	put16(c + 6, seq);
 	memcpy(c + 8, data, dlen);
-	put16(c + 2, csum(c, ilen));
+	put16(c + 2, net_csum(c, ilen));
 	send(buf, ETH_HLEN + IP_HLEN + ilen);
+	vq_kick(tx);
 }
 
 static void ip_in(const u8 *f, const u8 *h, u32 len)
@@ -195,12 +206,12 @@ static void ip_in(const u8 *f, const u8 *h, u32 len)
 	tot = get16(h + 2);
 	if (tot < ihl + 8 || tot > len || h[9] != 1 || memcmp(h + 16, ip, 4))
 		return;
-	if (csum(h, ihl)) {
+	if (net_csum(h, ihl)) {
 		printf("net: bad ip checksum\n");
 		return;
 	}
 	c = h + ihl;
-	if (csum(c, tot - ihl)) {
+	if (net_csum(c, tot - ihl)) {
 		printf("net: bad icmp checksum\n");
 		return;
 	}
@@ -216,28 +227,50 @@ static void ip_in(const u8 *f, const u8 *h, u32 len)
 	}
 }
 
-/* Handle one received frame, if there is one. */
-static bool poll_rx(void)
+/* A received frame (past the virtio header) and its length, or NULL. */
+u8 *net_rx_get(u32 *len)
 {
-	u32 len;
-	u8 *p = vq_get(rx, &len), *f;
-	struct vbuf b;
+	u8 *p = vq_get(rx, len);
 
 	if (!p)
-		return false;
-	f = p + NET_HDR;
-	if (len > BUF_LEN)
-		fail("net: %u bytes in a %u-byte buffer", len, BUF_LEN);
-	if (len >= NET_HDR + ETH_HLEN &&
+		return NULL;
+	if (*len > BUF_LEN)
+		fail("net: %u bytes in a %u-byte buffer", *len, BUF_LEN);
+	*len = *len > NET_HDR ? *len - NET_HDR : 0;
+	return p + NET_HDR;
+}
+
+/* Give a frame's buffer back to the device, without a doorbell. */
+void net_rx_put(u8 *f)
+{
+	struct vbuf b = { f - NET_HDR, BUF_LEN, true };
+
+	vq_add(rx, &b, 1, b.addr);
+}
+
+/* What the net scenario does with a frame: ARP, and ICMP echo. */
+void net_rx_other(const u8 *f, u32 len)
+{
+	if (len >= ETH_HLEN &&
 	    (!memcmp(f, mac, ETH_ALEN) || !memcmp(f, bcast, ETH_ALEN))) {
-		len -= NET_HDR + ETH_HLEN;
+		len -= ETH_HLEN;
 		if (get16(f + 12) == ETH_P_ARP)
 			arp_in(f + ETH_HLEN, len);
 		else if (get16(f + 12) == ETH_P_IP)
 			ip_in(f, f + ETH_HLEN, len);
 	}
-	b = (struct vbuf){ p, BUF_LEN, true };
-	vq_add(rx, &b, 1, p);
+}
+
+/* Handle one received frame, if there is one. */
+static bool poll_rx(void)
+{
+	u32 len;
+	u8 *f = net_rx_get(&len);
+
+	if (!f)
+		return false;
+	net_rx_other(f, len);
+	net_rx_put(f);
 	vq_kick(rx);
 	return true;
 }
@@ -302,20 +335,81 @@ static void ping_peer(const char *who, unsigned count)
 	}
 }
 
-void test_net(void)
+/*
+ * What udp.c builds on: bring the NIC up for ip= (and peer=), then send
+ * and receive frames, ringing the doorbells when it chooses to.
+ */
+void net_start(const char *who, const char *ips, const char *peers)
 {
-	const char *ips = arg("ip"), *peers = arg("peer");
-	u64 count = arg_u64("count", 0), secs;
-
 	if (!ips)
 		ips = "10.0.2.15";
 	if (!parse_ip(ips, ip))
-		fail("net: bad ip=%s", ips);
+		fail("%s: bad ip=%s", who, ips);
 	if (peers && !parse_ip(peers, peer))
-		fail("net: bad peer=%s", peers);
+		fail("%s: bad peer=%s", who, peers);
 	net_open();
-	printf("net: ready ip %s mac %02x:%02x:%02x:%02x:%02x:%02x\n", ips,
-	       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	printf("%s: ready ip %s mac %02x:%02x:%02x:%02x:%02x:%02x\n", who,
+	       ips, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+const u8 *net_ip(void)
+{
+	return ip;
+}
+
+const u8 *net_peer_ip(void)
+{
+	return peer;
+}
+
+/* The peer's MAC, asked for by ARP (answering what comes meanwhile). */
+const u8 *net_resolve(const char *who)
+{
+	if (!resolve_peer())
+		fail("%s: no arp reply from %u.%u.%u.%u", who, peer[0],
+		     peer[1], peer[2], peer[3]);
+	return peer_mac;
+}
+
+/* A free transmit frame with its Ethernet header filled in. */
+u8 *net_frame(const u8 *dst, u16 type)
+{
+	u8 *f = tx_buf() + NET_HDR;
+
+	eth_fill(f, dst, type);
+	return f;
+}
+
+/* Queue frame @f of @len bytes (Ethernet header on), no doorbell. */
+void net_frame_send(u8 *f, u32 len)
+{
+	send(f - NET_HDR, len);
+}
+
+/* One doorbell for what was queued on either queue, if the device
+ * wants one. */
+void net_kick(void)
+{
+	vq_kick(tx);
+	vq_kick(rx);
+}
+
+/* Wait (a second at most) until the device has taken every frame. */
+void net_tx_drain(void)
+{
+	u64 dl = deadline(1000);
+
+	vq_kick(tx);
+	for (tx_reap(); tx->num_free != tx->size && !expired(dl); tx_reap())
+		asm volatile("pause");
+}
+
+void test_net(void)
+{
+	const char *peers = arg("peer");
+	u64 count = arg_u64("count", 0), secs;
+
+	net_start("net", arg("ip"), peers);
 
 	if (peers)
 		ping_peer(peers, (unsigned)arg_u64("pings", 3));
