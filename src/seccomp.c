@@ -235,6 +235,16 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0, NULL);
 	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, &rdonly);
 	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, unix_dgram);
+#ifdef __SANITIZE_ADDRESS__
+	/* A rebooted sanitized image's runtime reads /proc/self/cmdline
+	 * with open(2), flags in the second argument, before main(). */
+	{
+		struct scmp_arg_cmp ro = rdonly;
+
+		ro.arg = 1;
+		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1, &ro);
+	}
+#endif
 }
 
 /* Async-signal-safe formatting for the handler below. */
