@@ -71,6 +71,7 @@ struct blk {
 	bool ro;
 	bool can_punch;		/* fallocate(PUNCH_HOLE) works here */
 	bool can_zero;		/* fallocate(ZERO_RANGE) works, until it fails */
+	bool dirty;		/* written since the last fdatasync() */
 	u64 sectors;		/* capacity */
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config config;
@@ -282,13 +283,20 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 	case VIRTIO_BLK_T_OUT:
 		dlen = rlen - sizeof(hdr);
 		n = iov_slice(data, iov, out, sizeof(hdr), dlen);
+		b->dirty = true;
 		if (b->ro || dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
 		    !rw(b, data, n, hdr.sector * SECTOR, true))
 			status = VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		if (!b->ro && fdatasync(b->fd) < 0)
+		/* Nothing written since the last one: nothing to sync.  A
+		 * new disk (or a reboot) starts dirty, to be sure. */
+		if (b->ro || !b->dirty)
+			break;
+		if (fdatasync(b->fd) < 0)
 			status = VIRTIO_BLK_S_IOERR;
+		else
+			b->dirty = false;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		n = iov_slice(data, iov + out, in, 0, wlen - 1);
@@ -303,6 +311,7 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 			break;
 		}
 		n = iov_slice(data, iov, out, sizeof(hdr), rlen - sizeof(hdr));
+		b->dirty = true;
 		status = do_ranges(b, hdr.type, data, n);
 		break;
 	default:
@@ -420,6 +429,7 @@ void blk_add(struct vm *vm, const char *arg)
 		     "or --block=FILE,ro", arg);
 
 	snprintf(key, sizeof(key), "block%d", count++);
+	b->dirty = true;
 	b->fd = open_kept(key, name, b->ro ? O_RDONLY : O_RDWR);
 	if (b->fd < 0 && errno == ENOENT && create)
 		b->fd = create_disk(arg, name, create, key);
