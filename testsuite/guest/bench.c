@@ -184,232 +184,33 @@ void test_blkbench(void)
 	done();
 }
 
-/* Network: a quiet ARP and ICMP echo responder. */
-#define NET_RX		0
-#define NET_TX		1
-#define NET_HDR		12
-#define NET_BUF		2048
-#define NET_NBUFS	32
-#define ETH_ALEN	6
-#define ETH_HLEN	14
-#define ARP_LEN		28
-#define IP_HLEN		20
-#define NET_F_MAC	5
-
-static struct vq *nrx, *ntx;
-static u8 nmac[ETH_ALEN], nip[4];
-static u8 *ntxbufs;
-static bool ntx_busy[NET_NBUFS];
-static u64 narp, necho;
-
-static u16 be16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static void put_be16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
-static u16 ip_csum(const u8 *p, u32 len)
-{
-	u32 s = 0;
-
-	for (; len > 1; p += 2, len -= 2)
-		s += be16(p);
-	if (len)
-		s += p[0] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (u16)~s;
-}
-
-static bool bench_parse_ip(const char *s, u8 out[4])
-{
-	for (int i = 0; i < 4; i++) {
-		u32 v = 0;
-		int digits = 0;
-
-		for (; *s >= '0' && *s <= '9'; s++, digits++)
-			v = v * 10 + (u32)(*s - '0');
-		if (!digits || v > 255 || *s != (i < 3 ? '.' : '\0'))
-			return false;
-		out[i] = (u8)v;
-		s += i < 3;
-	}
-	return true;
-}
-
-static void net_reap(void)
-{
-	u8 *p;
-
-	while ((p = vq_get(ntx, NULL)))
-		ntx_busy[(p - ntxbufs) / NET_BUF] = false;
-}
-
-static u8 *net_txbuf(void)
-{
-	u8 *p;
-
-	net_reap();
-	for (int i = 0; i < NET_NBUFS; i++)
-		if (!ntx_busy[i]) {
-			ntx_busy[i] = true;
-			p = ntxbufs + i * NET_BUF;
-			memset(p, 0, NET_HDR);
-			return p;
-		}
-	p = vq_wait(ntx, NULL);
-	memset(p, 0, NET_HDR);
-	return p;
-}
-
-static void net_send(u8 *buf, u32 len)
-{
-	struct vbuf b;
-
-	if (len < 60) {
-		memset(buf + NET_HDR + len, 0, 60 - len);
-		len = 60;
-	}
-	b = (struct vbuf){ buf, NET_HDR + len, false };
-	if (vq_add(ntx, &b, 1, buf) < 0)
-		fail("netbench: transmit queue full");
-	vq_kick(ntx);
-}
-
-/* Answer @f (an Ethernet frame of @len bytes) if it is ours to answer. */
-static void net_answer(const u8 *f, u32 len)
-{
-	const u8 *a = f + ETH_HLEN, *h = a, *c;
-	u8 *buf, *o;
-	u32 ihl, tot;
-
-	if (len < ETH_HLEN || (memcmp(f, nmac, ETH_ALEN) &&
-			       memcmp(f, "\xff\xff\xff\xff\xff\xff", ETH_ALEN)))
-		return;
-	len -= ETH_HLEN;
-	if (be16(f + 12) == 0x0806) {
-		if (len < ARP_LEN || be16(a + 6) != 1 || memcmp(a + 24, nip, 4))
-			return;
-		buf = net_txbuf();
-		o = buf + NET_HDR;
-		memcpy(o, a + 8, ETH_ALEN);
-		memcpy(o + ETH_ALEN, nmac, ETH_ALEN);
-		put_be16(o + 12, 0x0806);
-		memcpy(o + ETH_HLEN, a, 6);		/* htype .. plen */
-		put_be16(o + ETH_HLEN + 6, 2);
-		memcpy(o + ETH_HLEN + 8, nmac, ETH_ALEN);
-		memcpy(o + ETH_HLEN + 14, nip, 4);
-		memcpy(o + ETH_HLEN + 18, a + 8, ETH_ALEN + 4);
-		net_send(buf, ETH_HLEN + ARP_LEN);
-		narp++;
-		return;
-	}
-	if (be16(f + 12) != 0x0800 || len < IP_HLEN || h[0] >> 4 != 4)
-		return;
-	ihl = (h[0] & 0xf) * 4u;
-	tot = be16(h + 2);
-	if (ihl < IP_HLEN || tot < ihl + 8 || tot > len || h[9] != 1 ||
-	    memcmp(h + 16, nip, 4) || ip_csum(h, ihl))
-		return;
-	c = h + ihl;
-	if (c[0] != 8 || ip_csum(c, tot - ihl) ||
-	    ETH_HLEN + tot > NET_BUF - NET_HDR)
-		return;
-
-	/* The request turned round: addresses swapped, type 0. */
-	buf = net_txbuf();
-	o = buf + NET_HDR;
-	memcpy(o, f + ETH_ALEN, ETH_ALEN);
-	memcpy(o + ETH_ALEN, nmac, ETH_ALEN);
-	put_be16(o + 12, 0x0800);
-	o += ETH_HLEN;
-	memcpy(o, h, tot);
-	memcpy(o + 12, nip, 4);
-	memcpy(o + 16, h + 12, 4);
-	o[8] = 64;				/* TTL */
-	put_be16(o + 10, 0);
-	put_be16(o + 10, ip_csum(o, ihl));
-	o[ihl] = 0;				/* echo reply */
-	put_be16(o + ihl + 2, 0);
-	put_be16(o + ihl + 2, ip_csum(o + ihl, tot - ihl));
-	net_send(buf, ETH_HLEN + tot);
-	necho++;
-}
-
-static bool net_poll(void)
-{
-	u32 len;
-	u8 *p = vq_get(nrx, &len);
-	struct vbuf b;
-
-	if (!p)
-		return false;
-	if (len > NET_BUF)
-		fail("netbench: %u bytes in a %u-byte buffer", len, NET_BUF);
-	if (len > NET_HDR)
-		net_answer(p + NET_HDR, len - NET_HDR);
-	b = (struct vbuf){ p, NET_BUF, true };
-	vq_add(nrx, &b, 1, p);
-	vq_kick(nrx);
-	return true;
-}
-
 /*
- * test=netbench [ip=A.B.C.D] [nic=N] count=N time=S: answers ARP and
- * ICMP echo requests for ip= (default 10.0.2.15), silently, until count=
- * echoes were answered (count=0: none are awaited) or time= seconds
- * (default 60) ran out, which fails if count= was not reached.
+ * test=netbench [ip=A.B.C.D] [nic=N] count=N time=S: the net scenario's
+ * ARP and ICMP echo responder (vnet.c), silent, until count= echoes were
+ * answered (count=0: none are awaited) or time= seconds (default 60) ran
+ * out, which fails if count= was not reached.
  */
 void test_netbench(void)
 {
-	const char *ips = arg("ip");
 	u64 count = arg_u64("count", 0), secs = arg_u64("time", 60), dl, t0;
-	struct vdev *d;
-	u8 *rxbufs;
 
-	if (!ips)
-		ips = "10.0.2.15";
-	if (!bench_parse_ip(ips, nip))
-		fail("netbench: bad ip=%s", ips);
-	d = vdev_find(VIRTIO_ID_NET, (int)arg_u64("nic", 0));
-	if (!d)
-		fail("no virtio-net device");
-	vdev_init(d, vdev_want() | BIT(NET_F_MAC));
-	nrx = vdev_queue(d, NET_RX, 0, true);
-	ntx = vdev_queue(d, NET_TX, 0, true);
-	vdev_driver_ok(d);
-	net_mac(d, nmac);
-	rxbufs = alloc(NET_NBUFS * NET_BUF, 4096);
-	ntxbufs = alloc(NET_NBUFS * NET_BUF, 4096);
-	for (int i = 0; i < NET_NBUFS && i < nrx->size; i++) {
-		struct vbuf b = { rxbufs + i * NET_BUF, NET_BUF, true };
-
-		vq_add(nrx, &b, 1, b.addr);
-	}
-	vq_kick(nrx);
+	/* Calibrate before we say we are ready: it takes exits of its own. */
 	tsc_per_ms();
-	printf("netbench: ready ip %s mac %02x:%02x:%02x:%02x:%02x:%02x\n",
-	       ips, nmac[0], nmac[1], nmac[2], nmac[3], nmac[4], nmac[5]);
+	net_quiet = true;
+	net_start("netbench", arg("ip"), NULL);
 
 	t0 = rdtsc();
 	dl = deadline(secs * 1000);
-	while (necho < count && !expired(dl))
+	while (net_answered() < count && !expired(dl))
 		if (!net_poll())
 			asm volatile("pause");
-	if (necho < count)
-		fail("netbench: answered %lu of %lu echo requests", necho,
-		     count);
+	if (net_answered() < count)
+		fail("netbench: answered %u of %lu echo requests",
+		     net_answered(), count);
 	/* The last reply must be on the wire before we power off. */
-	dl = deadline(1000);
-	for (net_reap(); ntx->num_free != ntx->size && !expired(dl);
-	     net_reap())
-		asm volatile("pause");
-	printf("netbench: answered %lu echo requests %lu arp in %lu us "
-	       "(guest-measured)\n", necho, narp, cycles_to_us(rdtsc() - t0));
+	net_tx_drain();
+	printf("netbench: answered %u echo requests %u arp in %lu us "
+	       "(guest-measured)\n", net_answered(), net_arps(),
+	       cycles_to_us(rdtsc() - t0));
 	done();
 }

@@ -194,5 +194,9 @@ void net_rx_other(const u8 *f, u32 len);	/* ARP and ICMP echo */
 void net_rx_put(u8 *f);			/* back to the device, no doorbell */
 void net_kick(void);			/* doorbells, if the device wants */
 void net_tx_drain(void);		/* until every frame was taken */
+bool net_poll(void);			/* answer one frame, if any */
+unsigned net_answered(void);		/* echo requests answered */
+unsigned net_arps(void);		/* ARP requests answered */
+extern bool net_quiet;			/* no line per packet */
 
 #endif

@@ -31,7 +31,8 @@ static u8 mac[ETH_ALEN], ip[4], peer[4], peer_mac[ETH_ALEN];
 static bool peer_known;
 static u8 *txbufs;
 static bool tx_busy[NBUFS];
-static unsigned answered;
+static unsigned answered, arps;
+bool net_quiet;			/* no line per packet (bench.c) */
 static int last_reply = -1;
 
 static const u8 bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -159,8 +160,10 @@ static void arp_in(const u8 *a, u32 len)
 		return;
 	if (get16(a + 6) == 1 && !memcmp(a + 24, ip, 4)) {
 		arp_send(2, a + 8, a + 14);
-		printf("net: arp reply to %u.%u.%u.%u\n", a[14], a[15], a[16],
-		       a[17]);
+		arps++;
+		if (!net_quiet)
+			printf("net: arp reply to %u.%u.%u.%u\n", a[14], a[15],
+			       a[16], a[17]);
 	} else if (get16(a + 6) == 2 && !memcmp(a + 14, peer, 4) &&
 		   !peer_known) {
 		memcpy(peer_mac, a + 8, ETH_ALEN);
@@ -219,8 +222,10 @@ static void ip_in(const u8 *f, const u8 *h, u32 len)
 		icmp_send(f + ETH_ALEN, h + 12, ICMP_ECHOREPLY, get16(c + 4),
 			  get16(c + 6), c + 8, tot - ihl - 8);
 		answered++;
-		printf("net: echo request from %u.%u.%u.%u seq %u answered\n",
-		       h[12], h[13], h[14], h[15], get16(c + 6));
+		if (!net_quiet)
+			printf("net: echo request from %u.%u.%u.%u seq %u "
+			       "answered\n", h[12], h[13], h[14], h[15],
+			       get16(c + 6));
 	} else if (c[0] == ICMP_ECHOREPLY && get16(c + 4) == PING_ID &&
 		   !memcmp(h + 12, peer, 4)) {
 		last_reply = get16(c + 6);
@@ -261,8 +266,18 @@ void net_rx_other(const u8 *f, u32 len)
 	}
 }
 
+unsigned net_answered(void)
+{
+	return answered;
+}
+
+unsigned net_arps(void)
+{
+	return arps;
+}
+
 /* Handle one received frame, if there is one. */
-static bool poll_rx(void)
+bool net_poll(void)
 {
 	u32 len;
 	u8 *f = net_rx_get(&len);
@@ -304,7 +319,7 @@ static bool resolve_peer(void)
 
 		arp_send(1, NULL, peer);
 		while (!peer_known && !expired(dl))
-			if (!poll_rx())
+			if (!net_poll())
 				asm volatile("pause");
 	}
 	return peer_known;
@@ -327,7 +342,7 @@ static void ping_peer(const char *who, unsigned count)
 		icmp_send(peer_mac, peer, ICMP_ECHO, PING_ID, (u16)seq, data,
 			  PING_DATA);
 		while (last_reply != (int)seq && !expired(dl))
-			if (!poll_rx())
+			if (!net_poll())
 				asm volatile("pause");
 		if (last_reply != (int)seq)
 			fail("net: ping %s seq %u no reply", who, seq);
@@ -420,7 +435,7 @@ void test_net(void)
 		u64 dl = deadline(secs ? secs * 1000 : 600000);
 
 		while (!expired(dl) && (!count || answered < count))
-			if (!poll_rx())
+			if (!net_poll())
 				asm volatile("pause");
 		if (count && answered < count)
 			fail("net: answered %u of %lu echo requests", answered,
