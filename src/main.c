@@ -324,7 +324,7 @@ int main(int argc, char **argv)
 
 	/* The chips a PC kernel looks for, and the PCI bus with our
 	 * virtio devices on it. */
-	serial_init(&vm, STDOUT_FILENO);
+	serial_init(&vm);
 	i8042_init(&vm);
 	acpi_pm_init(&vm);
 	pvpanic_init(&vm);

@@ -6,8 +6,8 @@
 
 #include "lguest.h"
 
-/* 8250 UART at COM1: output to @out_fd, input pushed by the console. */
-void serial_init(struct vm *vm, int out_fd);
+/* 8250 UART at COM1: output to the console, input pushed by it. */
+void serial_init(struct vm *vm);
 void serial_input(const u8 *buf, size_t len);
 
 /* i8042 keyboard controller: only what reboot and probing need. */

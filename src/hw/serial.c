@@ -35,7 +35,6 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 static struct uart {
 	struct vm *vm;
 	pthread_mutex_t lock;
-	int out_fd;
 	u8 ier, fcr, lcr, mcr, scr, dll, dlm;
 	bool thri;		/* a "transmitter empty" interrupt is due */
 	int irq_level;
@@ -188,10 +187,9 @@ void serial_input(const u8 *buf, size_t len)
 	pthread_mutex_unlock(&u->lock);
 }
 
-void serial_init(struct vm *vm, int out_fd)
+void serial_init(struct vm *vm)
 {
 	com1.vm = vm;
-	com1.out_fd = out_fd;
 	com1.dll = 12;		/* 9600 baud, as a BIOS leaves it */
 	com1.lcr = 0x03;	/* 8N1 */
 	com1.mcr = 0x08;	/* OUT2 */

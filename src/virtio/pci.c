@@ -102,36 +102,33 @@ static void intx_update(struct vpci *p)
 	}
 }
 
-/* Called from a queue's thread: it raises the interrupt itself. */
-void virtio_transport_irq(struct virtio_dev *d, struct virtqueue *vq)
+/* An interrupt: the MSI-X vector, or (MSI-X off) the ISR bit on INTx. */
+static void raise_irq(struct virtio_dev *d, u16 vector, u8 isr_bit)
 {
 	struct vpci *p = d->transport;
 
 	pthread_mutex_lock(&d->lock);
+	if (isr_bit == 2)
+		d->config_gen++;
 	if (msix_on(p)) {
-		if (vq->msix_vector != NO_VECTOR)
-			msix_fire(p, vq->msix_vector);
+		if (vector != NO_VECTOR)
+			msix_fire(p, vector);
 	} else {
-		d->isr |= 1;
+		d->isr |= isr_bit;
 		intx_update(p);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* Called from a queue's thread: it raises the interrupt itself. */
+void virtio_transport_irq(struct virtio_dev *d, struct virtqueue *vq)
+{
+	raise_irq(d, vq->msix_vector, 1);
+}
+
 void virtio_config_changed(struct virtio_dev *d)
 {
-	struct vpci *p = d->transport;
-
-	pthread_mutex_lock(&d->lock);
-	d->config_gen++;
-	if (msix_on(p)) {
-		if (p->msix_config != NO_VECTOR)
-			msix_fire(p, p->msix_config);
-	} else {
-		d->isr |= 2;
-		intx_update(p);
-	}
-	pthread_mutex_unlock(&d->lock);
+	raise_irq(d, ((struct vpci *)d->transport)->msix_config, 2);
 }
 
 /* Doorbells: bound to the queue's eventfd while the queue is enabled and
