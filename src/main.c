@@ -326,6 +326,7 @@ int main(int argc, char **argv)
 	 * virtio devices on it. */
 	serial_init(&vm);
 	i8042_init(&vm);
+	rtc_init(&vm);
 	acpi_pm_init(&vm);
 	pvpanic_init(&vm);
 	pci_init(&vm);

@@ -17,6 +17,9 @@ void i8042_init(struct vm *vm);
 void acpi_pm_init(struct vm *vm);
 void acpi_pm_power_button(void);
 
+/* MC146818 real-time clock and CMOS RAM. */
+void rtc_init(struct vm *vm);
+
 /* QEMU-compatible pvpanic port. */
 void pvpanic_init(struct vm *vm);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hv.h"
+#include "kvm/cpuid.h"
 #include "x86/layout.h"
 
 #define MAX_ROUTES	256
@@ -170,11 +171,12 @@ static void kvm_init(struct vm *vm)
 /* The guest sees the host's CPU, less what KVM cannot virtualize. */
 static void setup_cpuid(struct kvm *k)
 {
-	int n = 128;
+	int n = 128, khz;
 	struct kvm_cpuid2 *c;
 
 	for (;;) {
-		c = malloc_or_die(sizeof(*c) + n * sizeof(c->entries[0]));
+		c = malloc_or_die(sizeof(*c) +
+				  (n + CPUID_EXTRA_ENTRIES) * sizeof(c->entries[0]));
 		c->nent = n;
 		if (ioctl(k->sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
 			break;
@@ -183,6 +185,8 @@ static void setup_cpuid(struct kvm *k)
 		free(c);
 		n *= 2;
 	}
+	khz = ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+	cpuid_present(c, 0, 1, khz > 0 ? khz : 0);
 	if (ioctl(k->vcpu_fd, KVM_SET_CPUID2, c) < 0)
 		err(EXIT_ERROR, "KVM_SET_CPUID2");
 	free(c);

@@ -304,10 +304,12 @@ static void aml_close(struct aml *a, size_t start)
 }
 
 /* Name(_CRS, ResourceTemplate() { IO (Decode16, port, port, 1, len)
- * [IRQNoFlags() { irq }] }) */
-static void aml_crs_io(struct aml *a, u16 port, u8 len, int irq)
+ * [IO (Decode16, port2, port2, 1, len2)] [IRQNoFlags() { irq }] }) */
+static void aml_crs_io2(struct aml *a, u16 port, u8 len, u16 port2, u8 len2,
+			int irq)
 {
 	u8 io[] = { 0x47, 1, port, port >> 8, port, port >> 8, 1, len };
+	u8 io2[] = { 0x47, 1, port2, port2 >> 8, port2, port2 >> 8, 1, len2 };
 	u16 mask = irq >= 0 ? 1u << irq : 0;
 	u8 irqd[] = { 0x22, mask, mask >> 8 };
 	u8 end[] = { 0x79, 0 };		/* End tag; checksum 0 means none */
@@ -316,12 +318,36 @@ static void aml_crs_io(struct aml *a, u16 port, u8 len, int irq)
 	aml_byte(a, 0x08);		/* NameOp */
 	aml_name(a, "_CRS");
 	pkg = aml_open(a, 0x11, 0);	/* BufferOp */
-	aml_int(a, sizeof(io) + (irq >= 0 ? sizeof(irqd) : 0) + sizeof(end));
+	aml_int(a, sizeof(io) + (len2 ? sizeof(io2) : 0) +
+		   (irq >= 0 ? sizeof(irqd) : 0) + sizeof(end));
 	aml_bytes(a, io, sizeof(io));
+	if (len2)
+		aml_bytes(a, io2, sizeof(io2));
 	if (irq >= 0)
 		aml_bytes(a, irqd, sizeof(irqd));
 	aml_bytes(a, end, sizeof(end));
 	aml_close(a, pkg);
+}
+
+static void aml_crs_io(struct aml *a, u16 port, u8 len, int irq)
+{
+	aml_crs_io2(a, port, len, 0, 0, irq);
+}
+
+/* Device (NAME) { Name (_HID, EisaId (HID)) Name (_CRS, ...) }: a chip at
+ * fixed ports, so that its driver binds to it instead of probing. */
+static void aml_legacy_device(struct aml *a, const char *name,
+			      const char *hid, u16 port, u8 len, u16 port2,
+			      u8 len2, int irq)
+{
+	size_t dev = aml_open(a, 0x5b, 0x82);	/* DeviceOp */
+
+	aml_name(a, name);
+	aml_byte(a, 0x08);
+	aml_name(a, "_HID");
+	aml_eisaid(a, hid);
+	aml_crs_io2(a, port, len, port2, len2, irq);
+	aml_close(a, dev);
 }
 
 /* Name (NAME, integer) */
@@ -426,6 +452,15 @@ static void build_dsdt(struct aml *a)
 	aml_crs_io(a, PORT_COM1, 8, IRQ_COM1);
 	aml_close(a, dev);
 
+	/* The clock (rtc_cmos binds to PNP0B00) and the keyboard
+	 * controller.  The controller is described with its keyboard port
+	 * only: no PNP0F13 tells Linux's i8042 there is no AUX port, so it
+	 * does not probe for a mouse that is not there. */
+	aml_legacy_device(a, "RTC", "PNP0B00", PORT_RTC_INDEX, 2, 0, 0,
+			  IRQ_RTC);
+	aml_legacy_device(a, "KBD", "PNP0303", PORT_I8042_DATA, 1,
+			  PORT_I8042_CMD, 1, IRQ_KBD);
+
 	/* Device (PEVT): QEMU's pvpanic port, which Linux's driver finds
 	 * by this _HID, and uses through the port in _CRS. */
 	dev = aml_open(a, 0x5b, 0x82);
@@ -481,6 +516,7 @@ static u64 build_fadt(u64 facs, u64 dsdt)
 	f->pm_tmr_len = 4;
 	f->x_pm_tmr_blk = gas_io(PORT_PM_TMR, 4, 3);
 
+	f->century = RTC_CENTURY_REG;
 	f->p_lvl2_lat = 101;		/* > 100: no C2 */
 	f->p_lvl3_lat = 1001;		/* > 1000: no C3 */
 	f->iapc_boot_arch = BOOT_ARCH_LEGACY | BOOT_ARCH_8042 |

@@ -41,6 +41,10 @@
 #define PORT_RESET		0xcf9	/* FADT reset register: write 0x06 */
 #define PORT_COM1		0x3f8
 #define IRQ_COM1		4
+#define PORT_RTC_INDEX		0x70	/* MC146818: index, then data at 0x71 */
+#define IRQ_RTC			8
+#define IRQ_KBD			1
+#define RTC_CENTURY_REG		0x32	/* CMOS byte the FADT names */
 #define IRQ_SCI			9
 
 /* SLP_TYP value our DSDT's \_S5 package names, written to PM1a_CNT. */

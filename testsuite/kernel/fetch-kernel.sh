@@ -13,6 +13,13 @@
 #   vmlinuz=/path/to/the/bzImage
 #   vmlinux=/path/to/the/ELF64/vmlinux unpacked from it
 #   initrd=/path/to/initrd.cpio
+#   modules=/path/to/a/tree/with/lib/modules/VERSION
+#
+# The module tree holds the kernel's own modules that the real-Linux tests
+# (testsuite/linux/) load, with what they depend on and a modules.dep:
+# virtio and its drivers, ext4, the ACPI button, evdev and pvpanic for the
+# guest; KVM, 9p, tun and the bridge for the machine that runs lguest when
+# this one has no VMX/SVM.
 #
 # The initrd holds busybox (from Debian's busybox-static) and an /init that
 # prints LGUEST-INIT-OK and powers the machine off.
@@ -64,8 +71,17 @@ dir=linux-$version
 vmlinuz=$cache/$dir/vmlinuz
 vmlinux=$cache/$dir/vmlinux
 initrd=$cache/initrd.cpio
+modules=$cache/$dir/modules
 
-if [ ! -s "$vmlinuz" ]; then
+# What testsuite/linux/ insmods, by name; their dependencies come along.
+want_modules="virtio_pci virtio_blk virtio_console virtio-rng virtio_net
+	ext4 button evdev pvpanic-mmio kvm-amd kvm-intel tun bridge
+	9pnet_virtio 9p overlay"
+
+if [ ! -s "$vmlinuz" ] || [ ! -s "$modules/lib/modules/$version/modules.dep" ]
+then
+	command -v depmod >/dev/null 2>&1 && command -v modprobe >/dev/null 2>&1 ||
+		die "depmod and modprobe (kmod) are needed to pick the modules"
 	deb=$(fetch_deb "$pkg") || deb=$(fetch_deb "$pkg-unsigned") ||
 		die "cannot download $pkg (or $pkg-unsigned) with apt-get" \
 		    "download: no network or no package lists?"
@@ -75,6 +91,28 @@ if [ ! -s "$vmlinuz" ]; then
 	img=$(ls "$dir.tmp"/deb/boot/vmlinuz-* 2>/dev/null | head -n 1)
 	[ -n "$img" ] || die "$deb has no /boot/vmlinuz-*"
 	mkdir -p "$dir"
+	# Only the modules we load, and what they need, in a tree of their own.
+	tree=$dir.tmp/deb
+	depmod -b "$tree" "$version" || die "depmod failed on $deb"
+	rm -rf "$dir/modules.tmp"
+	for m in $want_modules; do
+		modprobe -d "$tree" -S "$version" --show-depends "$m" ||
+			die "$deb has no module $m"
+	done | sed -n 's|^insmod '"$cache/$tree"'/*||p; s|^insmod '"$tree"'/*||p' |
+	sort -u | while read -r ko; do
+		mkdir -p "$dir/modules.tmp/${ko%/*}"
+		cp "$tree/$ko" "$dir/modules.tmp/$ko"
+	done
+	[ -d "$dir/modules.tmp/lib/modules/$version/kernel" ] ||
+		die "no modules were copied out of $deb"
+	cp "$tree/lib/modules/$version/modules.order" \
+	   "$tree/lib/modules/$version/modules.builtin" \
+	   "$tree/lib/modules/$version/modules.builtin.modinfo" \
+	   "$dir/modules.tmp/lib/modules/$version/"
+	depmod -b "$dir/modules.tmp" "$version" ||
+		die "depmod failed on the module subset"
+	rm -rf "$modules"
+	mv "$dir/modules.tmp" "$modules"
 	cp "$img" "$dir/vmlinuz.tmp"
 	mv "$dir/vmlinuz.tmp" "$vmlinuz"
 	rm -rf "$dir.tmp"
@@ -162,3 +200,4 @@ echo "version=$version"
 echo "vmlinuz=$vmlinuz"
 echo "vmlinux=$vmlinux"
 echo "initrd=$initrd"
+echo "modules=$modules"
