@@ -280,6 +280,28 @@ bool args_apply(struct args *a, const char *key, const char *value,
 	return false;
 }
 
+/* After the kernel, "--initrd=x" is the guest's, as lguest always had
+ * it; but it is far more often one of ours put in the wrong place, and
+ * the guest then boots without it.  Say so, and how to mean it. */
+static void warn_misplaced(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		size_t n;
+
+		if (strncmp(w, "--", 2))
+			continue;
+		n = strcspn(w + 2, "=");
+		for (const struct option *o = opts; o->name; o++)
+			if (strlen(o->name) == n && !strncmp(o->name, w + 2, n)) {
+				warnx("warning: '%s' comes after the kernel, so it "
+				      "is passed to the guest, not to lguest; "
+				      "put it before the kernel", w);
+				break;
+			}
+	}
+}
+
 /* --config=FILE or --config FILE, wherever it is before the kernel. */
 static const char *find_config(int argc, char **argv)
 {
@@ -338,6 +360,7 @@ void parse_args(int argc, char **argv, struct args *a)
 	/* Kernel arguments on the command line replace the file's. */
 	if (optind < argc || !a->cmdline)
 		a->cmdline = join_args(argc - optind, argv + optind);
+	warn_misplaced(argc - optind, argv + optind);
 
 	/* A daemon has no terminal: its console must be elsewhere. */
 	if (a->daemon && a->console && !strcmp(a->console, "stdio"))

@@ -14,6 +14,7 @@
 #   vmlinux=/path/to/the/ELF64/vmlinux unpacked from it
 #   initrd=/path/to/initrd.cpio
 #   modules=/path/to/a/tree/with/lib/modules/VERSION
+#   busybox=/path/to/a/static/busybox
 #
 # The module tree holds the kernel's own modules that the real-Linux tests
 # (testsuite/linux/) load, with what they depend on and a modules.dep:
@@ -74,11 +75,13 @@ initrd=$cache/initrd.cpio
 modules=$cache/$dir/modules
 
 # What testsuite/linux/ insmods, by name; their dependencies come along.
+# A change to this list makes the next run pick the modules again.
 want_modules="virtio_pci virtio_blk virtio_console virtio-rng virtio_net
-	ext4 button evdev pvpanic-mmio kvm-amd kvm-intel tun bridge
-	9pnet_virtio 9p overlay"
+ext4 button evdev pvpanic-mmio kvm-amd kvm-intel tun bridge veth loop
+9pnet_virtio 9p overlay"
 
-if [ ! -s "$vmlinuz" ] || [ ! -s "$modules/lib/modules/$version/modules.dep" ]
+if [ ! -s "$vmlinuz" ] ||
+   [ "$(cat "$modules/wanted" 2>/dev/null)" != "$want_modules" ]
 then
 	command -v depmod >/dev/null 2>&1 && command -v modprobe >/dev/null 2>&1 ||
 		die "depmod and modprobe (kmod) are needed to pick the modules"
@@ -111,6 +114,7 @@ then
 	   "$dir/modules.tmp/lib/modules/$version/"
 	depmod -b "$dir/modules.tmp" "$version" ||
 		die "depmod failed on the module subset"
+	echo "$want_modules" > "$dir/modules.tmp/wanted"
 	rm -rf "$modules"
 	mv "$dir/modules.tmp" "$modules"
 	cp "$img" "$dir/vmlinuz.tmp"
@@ -168,17 +172,25 @@ if [ ! -s "$vmlinux" ]; then
 	mv "$vmlinux.tmp" "$vmlinux"
 fi
 
-# The initrd: busybox and an /init that says it ran and powers off.
-if [ ! -s "$initrd" ]; then
+# A static busybox, for this initrd and the real-Linux tests' images.
+busybox=$cache/busybox
+if [ ! -x "$busybox" ]; then
 	deb=$(fetch_deb busybox-static) ||
 		die "cannot download busybox-static with apt-get download:" \
 		    "no network or no package lists?"
+	rm -rf busybox.tmp
+	dpkg-deb -x "$deb" busybox.tmp || die "cannot unpack $deb"
+	[ -x busybox.tmp/bin/busybox ] || die "$deb has no /bin/busybox"
+	mv busybox.tmp/bin/busybox "$busybox"
+	rm -rf busybox.tmp
+fi
+
+# The initrd: busybox and an /init that says it ran and powers off.
+if [ ! -s "$initrd" ]; then
 	rm -rf initrd.tmp
-	mkdir -p initrd.tmp/deb initrd.tmp/root/bin initrd.tmp/root/dev \
+	mkdir -p initrd.tmp/root/bin initrd.tmp/root/dev \
 		 initrd.tmp/root/proc initrd.tmp/root/sys
-	dpkg-deb -x "$deb" initrd.tmp/deb || die "cannot unpack $deb"
-	cp initrd.tmp/deb/bin/busybox initrd.tmp/root/bin/busybox ||
-		die "$deb has no /bin/busybox"
+	cp "$busybox" initrd.tmp/root/bin/busybox
 	ln -s busybox initrd.tmp/root/bin/sh
 	# The kernel's built-in initramfs already has /dev/console; make one
 	# anyway when we can, in case this kernel's has not.
@@ -201,3 +213,4 @@ echo "vmlinuz=$vmlinuz"
 echo "vmlinux=$vmlinux"
 echo "initrd=$initrd"
 echo "modules=$modules"
+echo "busybox=$busybox"

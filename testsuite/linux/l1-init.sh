@@ -3,7 +3,8 @@
 # KVM is the real, hardware-style one.  It loads KVM, mounts the host's root
 # read-only over 9p, mounts the writable results share on top at the path
 # given as lguest.out=, and runs the command given after "--" on the kernel
-# command line inside that root.  Then it powers off, which ends QEMU.
+# command line inside that root, and leaves its exit status in
+# lguest.out/outer.status.  Then it powers off, which ends QEMU.
 export PATH=/bin
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -40,9 +41,13 @@ else
 	mkdir -m 1777 $r/run/tmp
 	mount -t tmpfs -o mode=1777 shm $r/dev/shm
 	echo "l1: ready, /dev/kvm $( [ -c /dev/kvm ] && echo present || echo missing)"
-	chroot $r /usr/bin/env -i HOME=/run/tmp TMPDIR=/run/tmp TERM=dumb \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
-	echo "l1: done, status $?"
+	# chroot(1) starts in /: the command starts in the results share.
+	chroot $r /bin/sh -c 'cd "${1:-/}" && shift && exec "$@"' sh "$out" \
+		/usr/bin/env -i HOME=/run/tmp TMPDIR=/run/tmp TERM=dumb \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin LGUEST_OUTER=1 "$@"
+	status=$?
+	echo "l1: done, status $status"
+	[ -n "$out" ] && echo $status > "$r$out/outer.status"
 fi
 sync
 poweroff -f

@@ -8,7 +8,8 @@
 # MODTREE a directory holding lib/modules/VERSION with a modules.dep
 # (fetch-kernel.sh makes one); BUSYBOX a static busybox.  The MODULEs,
 # with what they depend on, are copied to /modules and listed, in the order
-# to insmod them, in /modules/list.  After "--", each FILE=SRC puts the file
+# to insmod them, in /modules/list; /modules/MODULE.deps lists what to
+# insmod for one MODULE, in order.  After "--", each FILE=SRC puts the file
 # SRC at FILE in the image (for configuration the /init needs).
 set -eu
 
@@ -42,7 +43,11 @@ chmod 755 "$root/init"
 : > "$root/modules/deps"
 while [ $# -gt 0 ] && [ "$1" != -- ]; do
 	modprobe -d "$tree" -S "$version" --show-depends "$1" \
-		>> "$root/modules/deps" || die "no module $1 in $tree"
+		> "$root/modules/$1.deps" || die "no module $1 in $tree"
+	cat "$root/modules/$1.deps" >> "$root/modules/deps"
+	# MODULE.deps: what to insmod for MODULE, in order, by file name.
+	sed -i -n 's/^insmod \([^ ]*\).*/\1/p' "$root/modules/$1.deps"
+	sed -i 's|.*/||' "$root/modules/$1.deps"
 	shift
 done
 sed -n 's/^insmod \([^ ]*\).*/\1/p' "$root/modules/deps" | awk '!seen[$0]++' |
@@ -57,7 +62,7 @@ rm "$root/modules/deps"
 for spec in "$@"; do
 	dst=$root/${spec%%=*}
 	mkdir -p "${dst%/*}"
-	cp "${spec#*=}" "$dst"
+	cp -p "${spec#*=}" "$dst"
 done
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) \

@@ -1,0 +1,75 @@
+#!/bin/sh
+# outer.sh - run a command on a machine with real KVM, when this one has
+# none: an x86-64 PC emulated by QEMU (TCG) with AMD SVM, running Debian's
+# stock kernel, where kvm-amd gives a hardware-style /dev/kvm.
+#
+#   outer.sh [-t SECONDS] [-m MEM] DIR COMMAND [ARG...]
+#
+# The outer machine sees this machine's root file system read-only (over
+# 9p) and DIR read-write at the same path; it runs COMMAND as root in that
+# view, with a tmpfs on /run (TMPDIR is /run/tmp), and powers off.  Its
+# console goes to DIR/outer.log.  The exit status is COMMAND's; 124 if the
+# machine was still running after SECONDS (default 3600); 1 with a line on
+# standard error if the machine could not be made.
+#
+# The kernel and its modules come from fetch-kernel.sh's cache.
+set -eu
+
+die() {
+	echo "outer: $*" >&2
+	exit 1
+}
+
+limit=3600
+mem=3G
+while [ $# -gt 0 ]; do
+	case $1 in
+	-t) limit=$2; shift 2 ;;
+	-m) mem=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 2 ] || die "usage: outer.sh [-t SECONDS] [-m MEM] DIR COMMAND [ARG...]"
+dir=$(cd "$1" && pwd) || die "no directory $1"
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+
+qemu=$(command -v qemu-system-x86_64) ||
+	die "qemu-system-x86_64 not found (Debian package: qemu-system-x86)"
+stock=$(sh "$here/../kernel/fetch-kernel.sh") ||
+	die "cannot get Debian's kernel (fetch-kernel.sh failed)"
+version=$(echo "$stock" | sed -n 's/^version=//p')
+vmlinuz=$(echo "$stock" | sed -n 's/^vmlinuz=//p')
+modules=$(echo "$stock" | sed -n 's/^modules=//p')
+busybox=$(echo "$stock" | sed -n 's/^busybox=//p')
+
+# KVM for AMD (what QEMU emulates), the 9p file system, tap and bridge
+# devices and network namespaces' virtual Ethernet for what runs inside.
+initrd=$dir/outer.cpio
+sh "$here/mkinitrd.sh" "$initrd" "$here/l1-init.sh" "$modules" "$version" \
+	"$busybox" virtio_pci 9pnet_virtio 9p kvm-amd tun bridge veth ||
+	die "cannot build the outer machine's initramfs"
+
+# The command, quoted for the kernel command line, where init gets the
+# words after "--" as its arguments: no word may hold a space.
+for word in "$@"; do
+	case $word in
+	*[[:space:]]*) die "'$word': a word with a space cannot be passed" ;;
+	esac
+done
+rm -f "$dir/outer.status"
+status=0
+timeout -k 10 "$limit" "$qemu" -accel tcg,thread=multi -cpu max -smp 2 \
+	-m "$mem" -nodefaults -nographic -no-reboot \
+	-serial "file:$dir/outer.log" -monitor none \
+	-kernel "$vmlinuz" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 lguest.out=$dir -- $*" \
+	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$dir,mount_tag=out,security_model=none,multidevs=remap" \
+	</dev/null || status=$?
+rm -f "$initrd"
+[ $status -eq 124 ] && { echo "outer: still running after $limit s" >&2; exit 124; }
+[ $status -eq 0 ] || die "QEMU failed with status $status (see $dir/outer.log)"
+[ -s "$dir/outer.status" ] ||
+	die "the outer machine said nothing of its command (see $dir/outer.log)"
+exit "$(cat "$dir/outer.status")"
