@@ -65,12 +65,28 @@ static struct range lookup(struct range *t, int n, u64 addr)
 
 /*L:030 Nobody home: reads float high, as on a real bus, and writes vanish.
  * A kernel probes many ports it does not need; that is not an error. */
+static unsigned long unhandled;
+
+/* Only the first few are logged: a guest that hammers an empty port
+ * must not fill the log. */
+#define UNHANDLED_LOGGED	32
+
 static void nobody(const char *what, u64 addr, u8 *data, int size, bool write)
 {
+	unsigned long n = __atomic_add_fetch(&unhandled, 1, __ATOMIC_RELAXED);
+
 	if (!write)
 		memset(data, 0xff, size);
-	verbose("unhandled %s %s 0x%llx size %d", what,
-		write ? "write" : "read", (unsigned long long)addr, size);
+	if (n <= UNHANDLED_LOGGED)
+		verbose("unhandled %s %s 0x%llx size %d%s", what,
+			write ? "write" : "read", (unsigned long long)addr,
+			size, n == UNHANDLED_LOGGED ?
+			" (more are counted, not logged)" : "");
+}
+
+unsigned long bus_unhandled(void)
+{
+	return __atomic_load_n(&unhandled, __ATOMIC_RELAXED);
 }
 
 void pio_dispatch(u16 port, u8 *data, int size, bool write)

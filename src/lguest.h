@@ -84,6 +84,8 @@ void *guest_ptr(const struct vm *vm, u64 gpa, u64 len);
 typedef void (*pio_fn)(void *opaque, u16 port, u8 *data, int size, bool write);
 void pio_register(u16 base, u16 count, pio_fn fn, void *opaque);
 void pio_dispatch(u16 port, u8 *data, int size, bool write);
+/* How many accesses found nobody at their port or address. */
+unsigned long bus_unhandled(void);
 
 /* MMIO, the same way, for guest-physical ranges outside RAM. */
 typedef void (*mmio_fn)(void *opaque, u64 addr, u8 *data, int size, bool write);

@@ -20,6 +20,9 @@ void acpi_pm_power_button(void);
 /* MC146818 real-time clock and CMOS RAM. */
 void rtc_init(struct vm *vm);
 
+/* Ports a kernel probes that are deliberately empty. */
+void ignored_init(struct vm *vm);
+
 /* QEMU-compatible pvpanic port. */
 void pvpanic_init(struct vm *vm);
 

@@ -1,11 +1,35 @@
 #!/bin/sh
 # /init of the outer machine (L1): a PC emulated by QEMU with AMD SVM, where
-# KVM is the real, hardware-style one.  It loads KVM, mounts the host's root
-# read-only over 9p, mounts the writable results share on top at the path
-# given as lguest.out=, and runs the command given after "--" on the kernel
-# command line inside that root, and leaves its exit status in
-# lguest.out/outer.status.  Then it powers off, which ends QEMU.
-export PATH=/bin
+# KVM is the real, hardware-style one.  It runs in two stages.
+#
+# Stage 1, from the initramfs (busybox): load KVM and 9p; make the root:
+# this host's root, read-only over 9p, under a tmpfs overlay so that all
+# of it is writable and none of the writes reach the host; the results
+# share (lguest.out= on the command line) read-write at its own path on
+# top.  Then switch_root to it: a real root, not a chroot, since a process
+# in a chroot may not make user namespaces and the testsuite does.
+#
+# Stage 2, this same script run by the host's /bin/sh in the new root: run
+# the command given after "--" on the kernel command line, in the results
+# share, leave its exit status in outer.status there, and power off.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+if [ "${1:-}" = stage2 ]; then
+	shift
+	out=$1
+	shift
+	cd "${out:-/}" || cd /
+	/usr/bin/env -i HOME=/run/tmp TMPDIR=/run/tmp TERM=dumb \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin LGUEST_OUTER=1 "$@"
+	status=$?
+	echo "l1: done, status $status"
+	[ -n "$out" ] && echo $status > "$out/outer.status"
+	sync
+	echo o > /proc/sysrq-trigger
+	sleep 60
+	exit 1
+fi
+
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -22,32 +46,35 @@ for word in $(cat /proc/cmdline); do
 	esac
 done
 
+fail() {
+	echo "l1: $*"
+	poweroff -f
+}
+
 r=/mnt
 opts=trans=virtio,version=9p2000.L,msize=512000
-if ! mount -t 9p -o "$opts,ro" host $r; then
-	echo "l1: cannot mount the host's root"
-elif [ -n "$out" ] && ! mount -t 9p -o "$opts" out "$r$out"; then
-	echo "l1: cannot mount the results share at $out"
-else
-	mount -t proc proc $r/proc
-	mount -t sysfs sys $r/sys
-	mount -t devtmpfs dev $r/dev
-	mkdir -p $r/dev/pts $r/dev/shm
-	mount -t devpts -o newinstance,ptmxmode=0666 devpts $r/dev/pts
-	mount --bind $r/dev/pts/ptmx $r/dev/ptmx
-	# Scratch space is /run: a tmpfs on /tmp would hide a build tree
-	# that lives there.
-	mount -t tmpfs -o mode=755 run $r/run
-	mkdir -m 1777 $r/run/tmp
-	mount -t tmpfs -o mode=1777 shm $r/dev/shm
-	echo "l1: ready, /dev/kvm $( [ -c /dev/kvm ] && echo present || echo missing)"
-	# chroot(1) starts in /: the command starts in the results share.
-	chroot $r /bin/sh -c 'cd "${1:-/}" && shift && exec "$@"' sh "$out" \
-		/usr/bin/env -i HOME=/run/tmp TMPDIR=/run/tmp TERM=dumb \
-		PATH=/usr/sbin:/usr/bin:/sbin:/bin LGUEST_OUTER=1 "$@"
-	status=$?
-	echo "l1: done, status $status"
-	[ -n "$out" ] && echo $status > "$r$out/outer.status"
+mkdir -p /lower /upper
+mount -t 9p -o "$opts,ro" host /lower || fail "cannot mount the host's root"
+mount -t tmpfs -o mode=755 upper /upper
+mkdir -p /upper/upper /upper/work
+mount -t overlay -o lowerdir=/lower,upperdir=/upper/upper,workdir=/upper/work \
+	root $r || fail "cannot make the overlay root"
+if [ -n "$out" ]; then
+	mkdir -p "$r$out"
+	mount -t 9p -o "$opts" out "$r$out" ||
+		fail "cannot mount the results share at $out"
 fi
-sync
-poweroff -f
+mount -t proc proc $r/proc
+mount -t sysfs sys $r/sys
+mount -t cgroup2 cgroup2 $r/sys/fs/cgroup
+mount -t devtmpfs dev $r/dev
+mkdir -p $r/dev/pts $r/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts $r/dev/pts
+mount --bind $r/dev/pts/ptmx $r/dev/ptmx
+mount -t tmpfs -o mode=1777 shm $r/dev/shm
+# A fresh /run: not the host's pid files and sockets.
+mount -t tmpfs -o mode=755 run $r/run
+mkdir -m 1777 $r/run/tmp
+cp /init $r/run/l1-init
+echo "l1: ready, /dev/kvm $( [ -c /dev/kvm ] && echo present || echo missing)"
+exec switch_root $r /bin/sh /run/l1-init stage2 "$out" "$@"

@@ -43,15 +43,26 @@ vmlinuz=$(echo "$stock" | sed -n 's/^vmlinuz=//p')
 modules=$(echo "$stock" | sed -n 's/^modules=//p')
 busybox=$(echo "$stock" | sed -n 's/^busybox=//p')
 
-# KVM for AMD (what QEMU emulates), the 9p file system, tap and bridge
+# KVM for AMD (what QEMU emulates), 9p and overlay for the root, tap and bridge
 # devices and network namespaces' virtual Ethernet for what runs inside.
 initrd=$dir/outer.cpio
 sh "$here/mkinitrd.sh" "$initrd" "$here/l1-init.sh" "$modules" "$version" \
-	"$busybox" virtio_pci 9pnet_virtio 9p kvm-amd tun bridge veth ||
+	"$busybox" virtio_pci 9pnet_virtio 9p overlay kvm-amd tun bridge veth loop ||
 	die "cannot build the outer machine's initramfs"
 
-# The command, quoted for the kernel command line, where init gets the
-# words after "--" as its arguments: no word may hold a space.
+# The variables that steer the testsuite and the sanitizers go along; the
+# rest of this environment stays here.
+envs=
+for var in LGUEST_SKIP_KERNEL_TEST LGUEST_SKIP_SYSTEM_TEST LGUEST_TEST_CACHE \
+	   LGUEST_DEB ASAN_OPTIONS UBSAN_OPTIONS QEMU; do
+	eval "val=\${$var-}"
+	[ -n "$val" ] && envs="$envs $var=$val"
+done
+# shellcheck disable=SC2086
+[ -n "$envs" ] && set -- /usr/bin/env $envs "$@"
+
+# The command goes on the kernel command line, where init gets the words
+# after "--" as its arguments: no word may hold a space.
 for word in "$@"; do
 	case $word in
 	*[[:space:]]*) die "'$word': a word with a space cannot be passed" ;;

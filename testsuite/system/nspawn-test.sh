@@ -8,7 +8,9 @@
 # must not be able to open it (so the unit's DeviceAllow= is really what
 # lets the launcher in), and the package is purged.
 #
-# Usage: nspawn-test.sh [--deb=FILE] [--srcdir=DIR] [--keep-work]
+# Usage: nspawn-test.sh [--deb=FILE] [--srcdir=DIR] [--keep-work] [--prepare]
+#
+#   --prepare    only make the cached root file system, and exit
 #
 #   --deb=FILE   the lguest_*.deb to test (or LGUEST_DEB=FILE); without it
 #                one is built with dpkg-buildpackage from a copy of the
@@ -47,12 +49,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 deb=${LGUEST_DEB:-}
 keep_work=0
+prepare=0
 for arg; do
 	case $arg in
+	--prepare) prepare=1 ;;
 	--deb=*) deb=${arg#--deb=} ;;
 	--srcdir=*) srcdir=${arg#--srcdir=} ;;
 	--keep-work) keep_work=1 ;;
-	*) echo "usage: $0 [--deb=FILE] [--srcdir=DIR] [--keep-work]" >&2
+	*) echo "usage: $0 [--deb=FILE] [--srcdir=DIR] [--keep-work] [--prepare]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -84,6 +88,64 @@ tail_of() {
 elapsed() {
 	echo $(($(date +%s) - $1))
 }
+
+# ---- the container's root file system, cached -----------------------------
+
+mirror() {
+	if [ -n "${LGUEST_TEST_MIRROR:-}" ]; then
+		echo "$LGUEST_TEST_MIRROR"
+		return
+	fi
+	sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' \
+		/etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1
+}
+
+# A rootfs is complete when its stamp names the same package list: one
+# made with another --include is made again.
+rootfs_ok() {
+	[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "include=$INCLUDE" ]
+}
+
+make_rootfs() {
+	local url t0 new=$ROOTFS.new.$$ log=$CACHE/debootstrap.log
+	url=$(mirror)
+	[ -n "$url" ] || unresolved "no Debian mirror: set LGUEST_TEST_MIRROR"
+	t0=$(date +%s)
+	rm -rf "$new"
+	if ! debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" \
+		"$new" "$url" >"$log" 2>&1; then
+		rm -rf "$new"
+		unresolved "debootstrap failed: $(tail_of "$log" 2) (log: $log)"
+	fi
+	echo "include=$INCLUDE" >"$new/.lguest-testsuite-rootfs"
+	rm -rf "$ROOTFS"
+	mv "$new" "$ROOTFS"
+	note "made the $SUITE rootfs in $ROOTFS in $(elapsed "$t0")s"
+}
+
+# Shared while in use, so that nobody replaces it under us; exclusive
+# to make it, so that one run makes it and the others wait for it.
+ensure_rootfs() {
+	mkdir -p "$CACHE" || unresolved "cannot create $CACHE"
+	exec 9>"$CACHE/rootfs.lock"
+	flock -s 9
+	if ! rootfs_ok; then
+		flock 9
+		rootfs_ok || make_rootfs
+		flock -s 9
+	fi
+}
+
+# --prepare: only the cached root file system, made while the network is
+# at hand (linux/outer.sh runs the testsuite where there is none).
+if [ "$prepare" = 1 ]; then
+	[ "$(id -u)" = 0 ] || unresolved "must run as root (debootstrap)"
+	command -v debootstrap >/dev/null ||
+		unresolved "debootstrap is not installed (apt-get install debootstrap)"
+	ensure_rootfs
+	note "rootfs $ROOTFS"
+	exit 0
+fi
 
 # ---- can it run at all ----------------------------------------------------
 
@@ -225,50 +287,9 @@ mkdir -p "$work/deb"
 cp "$deb" "$work/deb/" || unresolved "cannot copy $deb"
 debname=$(basename "$deb")
 
-# ---- the container's root file system, cached -----------------------------
+# ---- the container's root file system ------------------------------------
 
-mirror() {
-	if [ -n "${LGUEST_TEST_MIRROR:-}" ]; then
-		echo "$LGUEST_TEST_MIRROR"
-		return
-	fi
-	sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' \
-		/etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1
-}
-
-# A rootfs is complete when its stamp names the same package list: one
-# made with another --include is made again.
-rootfs_ok() {
-	[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "include=$INCLUDE" ]
-}
-
-make_rootfs() {
-	local url t0 new=$ROOTFS.new.$$ log=$CACHE/debootstrap.log
-	url=$(mirror)
-	[ -n "$url" ] || unresolved "no Debian mirror: set LGUEST_TEST_MIRROR"
-	t0=$(date +%s)
-	rm -rf "$new"
-	if ! debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" \
-		"$new" "$url" >"$log" 2>&1; then
-		rm -rf "$new"
-		unresolved "debootstrap failed: $(tail_of "$log" 2) (log: $log)"
-	fi
-	echo "include=$INCLUDE" >"$new/.lguest-testsuite-rootfs"
-	rm -rf "$ROOTFS"
-	mv "$new" "$ROOTFS"
-	note "made the $SUITE rootfs in $ROOTFS in $(elapsed "$t0")s"
-}
-
-mkdir -p "$CACHE" || unresolved "cannot create $CACHE"
-# Shared while in use, so that nobody replaces it under us; exclusive
-# to make it, so that one run makes it and the others wait for it.
-exec 9>"$CACHE/rootfs.lock"
-flock -s 9
-if ! rootfs_ok; then
-	flock 9
-	rootfs_ok || make_rootfs
-	flock -s 9
-fi
+ensure_rootfs
 note "rootfs $ROOTFS"
 
 # ---- boot it ----------------------------------------------------------------
