@@ -13,6 +13,8 @@
 
 #define CPUID_1_ECX_HYPERVISOR	(1u << 31)
 #define CPUID_1_EDX_HTT		(1u << 28)
+#define CPUID_1_ECX_VMX		(1u << 5)
+#define CPUID_80000001_ECX_SVM	(1u << 2)
 #define KVM_CPUID_SIGNATURE	0x40000000
 #define CPUID_TSC_LEAF		0x40000010	/* TSC and bus kHz */
 
@@ -61,6 +63,18 @@ void cpuid_present(struct kvm_cpuid2 *c, u32 apic_id, u32 ncpus,
 		else
 			e->edx &= ~CPUID_1_EDX_HTT;
 	}
+
+	/* No nested virtualization: KVM offers VMX or SVM when its own
+	 * "nested" parameter is on, but a guest kernel that sees them also
+	 * uses them, even only to switch them off on its way down after a
+	 * panic (a path that can bring down an emulated host with it), and
+	 * nothing here saves or restores nested state. */
+	e = find(c, 1, 0);
+	if (e)
+		e->ecx &= ~CPUID_1_ECX_VMX;
+	e = find(c, 0x80000001, 0);
+	if (e)
+		e->ecx &= ~CPUID_80000001_ECX_SVM;
 
 	/* Leaf 0xB (x2APIC topology): every vCPU a core of its own, one
 	 * package.  Level 0 is SMT (one thread), level 1 the cores; EDX is

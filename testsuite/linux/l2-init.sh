@@ -94,7 +94,7 @@ boot_first() {
 	      2>/tmp/err; then
 		say "RO-WRITE: succeeded"
 	else
-		say "RO-WRITE: refused: $(tail -n 1 /tmp/err)"
+		say "RO-WRITE: refused: $(grep -v records /tmp/err | tr '\n' ' ')"
 	fi
 
 	# The payload at 1 MiB, flushed; 8-12 MiB written, flushed and then

@@ -74,7 +74,7 @@ timeout -k 10 "$limit" "$qemu" -accel tcg,thread=multi -cpu max -smp 2 \
 	-m "$mem" -nodefaults -nographic -no-reboot \
 	-serial "file:$dir/outer.log" -monitor none \
 	-kernel "$vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 lguest.out=$dir -- $*" \
+	-append "console=ttyS0 panic=-1 lguest.out=$dir -- $*" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$dir,mount_tag=out,security_model=none,multidevs=remap" \
 	</dev/null || status=$?
