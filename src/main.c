@@ -320,6 +320,7 @@ int main(int argc, char **argv)
 	if (a.initrd)
 		boot_load_initrd(&vm, a.initrd);
 	acpi_build(&vm);
+	smbios_build(&vm);
 	boot_setup(&vm, a.cmdline);
 	free(a.cmdline);
 

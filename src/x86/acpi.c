@@ -164,7 +164,7 @@ static u64 table_alloc(u64 size, u64 align, void **host)
 	u64 gpa = (next_table + align - 1) & ~(align - 1);
 
 	*host = guest_ptr(acpi_vm, gpa, size);
-	if (gpa + size > BIOS_END || !*host)
+	if (gpa + size > SMBIOS_START || !*host)
 		errx(EXIT_ERROR, "ACPI tables do not fit in guest memory");
 	memset(*host, 0, size);
 	next_table = gpa + size;

@@ -38,6 +38,9 @@ void boot_setup(struct vm *vm, const char *cmdline);
  * that address to the kernel. */
 u64 acpi_build(struct vm *vm);
 
+/* The SMBIOS entry point and tables, at SMBIOS_START. */
+void smbios_build(struct vm *vm);
+
 /* The RSDP address acpi_build() chose, or 0 if it has not run. */
 u64 acpi_rsdp(void);
 

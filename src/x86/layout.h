@@ -21,6 +21,7 @@
 #define EBDA_END		0xa0000
 #define BIOS_START		0xe0000	/* ACPI tables live here, RSDP first */
 #define BIOS_END		0x100000
+#define SMBIOS_START		0xf0000	/* where a kernel scans for "_SM_" */
 
 #define KERNEL_LOAD		0x100000	/* where a bzImage's 32/64-bit part goes */
 

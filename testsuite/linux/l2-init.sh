@@ -57,9 +57,14 @@ drivers() {
 	done
 }
 
+# /proc/interrupts' virtio lines, and the mode (msi or msix) of each
+# PCI message-signalled interrupt.
 interrupts() {
 	grep -E 'virtio|PCI-MSI' /proc/interrupts | while read -r line; do
 		say "IRQ: $line"
+	done
+	for f in /sys/bus/pci/devices/*/msi_irqs/*; do
+		[ -e "$f" ] && say "MSI-MODE: ${f##*/} $(cat "$f")"
 	done
 }
 
