@@ -171,7 +171,9 @@ static u64 table_alloc(u64 size, u64 align, void **host)
 	return gpa;
 }
 
-static u8 checksum(const void *p, size_t len)
+/* The byte that makes @len bytes from @p sum to zero, as ACPI and SMBIOS
+ * both want their tables to. */
+u8 table_checksum(const void *p, size_t len)
 {
 	const u8 *b = p;
 	u8 sum = 0;
@@ -198,7 +200,7 @@ static void header_fill(struct acpi_header *h, const char *sig, u32 len,
 static void header_sum(struct acpi_header *h)
 {
 	h->checksum = 0;
-	h->checksum = checksum(h, h->length);
+	h->checksum = table_checksum(h, h->length);
 }
 
 /*L:210 AML, the byte code of the DSDT, is written here by hand.  Most of
@@ -619,8 +621,8 @@ u64 acpi_build(struct vm *vm)
 	rsdp->rsdt = rsdt_gpa;
 	rsdp->xsdt = xsdt_gpa;
 	rsdp->length = sizeof(*rsdp);
-	rsdp->checksum = checksum(rsdp, 20);
-	rsdp->ext_checksum = checksum(rsdp, sizeof(*rsdp));
+	rsdp->checksum = table_checksum(rsdp, 20);
+	rsdp->ext_checksum = table_checksum(rsdp, sizeof(*rsdp));
 
 	verbose("acpi: RSDP at 0x%llx, tables up to 0x%llx",
 		(unsigned long long)rsdp_addr, (unsigned long long)next_table);

@@ -38,6 +38,9 @@ void boot_setup(struct vm *vm, const char *cmdline);
  * that address to the kernel. */
 u64 acpi_build(struct vm *vm);
 
+/* The byte that makes @len bytes sum to zero (ACPI, SMBIOS). */
+u8 table_checksum(const void *p, size_t len);
+
 /* The SMBIOS entry point and tables, at SMBIOS_START. */
 void smbios_build(struct vm *vm);
 

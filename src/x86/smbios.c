@@ -39,16 +39,6 @@ struct table {
 	u16 count;
 };
 
-static u8 sum(const void *p, size_t n)
-{
-	const u8 *b = p;
-	u8 s = 0;
-
-	while (n--)
-		s += *b++;
-	return s;
-}
-
 /* One structure: its formatted part (type, length and handle filled in
  * here), then its strings, each NUL-terminated, then one more NUL. */
 static void add(struct table *t, u8 type, void *fmt, u8 len,
@@ -127,8 +117,8 @@ void smbios_build(struct vm *vm)
 	e->table_address = SMBIOS_START + 32;
 	e->count = t.count;
 	e->bcd_revision = 0x28;
-	e->dmi_checksum = -sum(e->dmi_anchor, 15);
-	e->checksum = -sum(e, sizeof(*e));
+	e->dmi_checksum = table_checksum(e->dmi_anchor, 15);
+	e->checksum = table_checksum(e, sizeof(*e));
 	verbose("smbios: entry point at 0x%x, %u structures",
 		SMBIOS_START, t.count);
 }

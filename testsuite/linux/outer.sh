@@ -53,7 +53,8 @@ sh "$here/mkinitrd.sh" "$initrd" "$here/l1-init.sh" "$modules" "$version" \
 # The variables that steer the testsuite and the sanitizers go along; the
 # rest of this environment stays here.
 envs=
-for var in LGUEST_SKIP_KERNEL_TEST LGUEST_SKIP_SYSTEM_TEST LGUEST_TEST_CACHE \
+for var in LGUEST_SKIP_KERNEL_TEST LGUEST_SKIP_SYSTEM_TEST LGUEST_SKIP_BENCH_TEST \
+	   LGUEST_TEST_CACHE \
 	   LGUEST_DEB ASAN_OPTIONS UBSAN_OPTIONS QEMU; do
 	eval "val=\${$var-}"
 	[ -n "$val" ] && envs="$envs $var=$val"

@@ -45,7 +45,7 @@ sh "$here/mkinitrd.sh" "$out/l2.cpio" "$here/l2-init.sh" "$(get modules)" \
 
 set -- expect -f "$here/scenarios.exp" "$out" "$lguest" "$(get vmlinuz)" \
 	"$(get vmlinux)" "$out/l2.cpio" "$payload" "$@"
-if grep -Eqw 'vmx|svm' /proc/cpuinfo && sh -c ': 3<>/dev/kvm' 2>/dev/null; then
+if grep -Eqw 'vmx|svm' /proc/cpuinfo && [ -c /dev/kvm ] && sh -c ': 3<>/dev/kvm' 2>/dev/null; then
 	exec timeout -k 10 "$limit" "$@"
 fi
 echo "run.sh: no VMX/SVM here: the scenarios run in an emulated machine" >&2
