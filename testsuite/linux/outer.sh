@@ -3,7 +3,7 @@
 # none: an x86-64 PC emulated by QEMU (TCG) with AMD SVM, running Debian's
 # stock kernel, where kvm-amd gives a hardware-style /dev/kvm.
 #
-#   outer.sh [-t SECONDS] [-m MEM] DIR COMMAND [ARG...]
+#   outer.sh [-t SECONDS] [-m MEM] DIR COMMAND [ARG...]    (MEM: 6G)
 #
 # The outer machine sees this machine's root file system read-only (over
 # 9p) and DIR read-write at the same path; it runs COMMAND as root in that
@@ -21,7 +21,7 @@ die() {
 }
 
 limit=3600
-mem=3G
+mem=6G
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) limit=$2; shift 2 ;;
