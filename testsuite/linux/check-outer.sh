@@ -1,0 +1,53 @@
+#!/bin/sh
+# check-outer.sh - the testsuite, run in emulated machines with real KVM,
+# for a host that has none (make check calls it).
+#
+#   check-outer.sh BUILD_TESTSUITE_DIR RUNTEST ARG...
+#
+# Each directory of tests (lguest.boot, lguest.linux, ...) runs in an
+# outer machine of its own (outer.sh), booted for it: KVM nested in QEMU's
+# TCG now and then stalls for good, and a stall must cost one directory,
+# not the whole run.  Each directory has a time limit; one that did not
+# finish is a FAIL in the summary, with where its console log is.  The
+# summaries and logs are joined into lguest.sum and lguest.log, as one
+# runtest would have written them.  Exit status 0 when every directory's
+# runtest exited 0.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/.." && pwd)
+dir=$(cd "$1" && pwd)
+shift
+parts=$dir/outer-parts
+rm -rf "$parts"
+mkdir -p "$parts"
+status=0
+
+for d in "$srcdir"/lguest.*/; do
+	d=$(basename "$d")
+	# Minutes: the real-Linux scenarios and the system test take longest.
+	case $d in
+	lguest.linux) limit=1800 ;;
+	lguest.system) limit=1200 ;;
+	*) limit=720 ;;
+	esac
+	echo "check-outer: $d (at most $limit s)"
+	mkdir -p "$parts/$d"
+	sh "$here/outer.sh" -t "$limit" "$dir" "$@" --outdir "$parts/$d" \
+		--directory "$d"
+	st=$?
+	[ -f "$dir/outer.log" ] && mv "$dir/outer.log" "$parts/$d.console.log"
+	if [ ! -f "$parts/$d/lguest.sum" ] || [ $st -eq 124 ]; then
+		echo "FAIL: $d: the emulated machine did not finish within" \
+		     "$limit s (its console: $parts/$d.console.log)" \
+			>> "$parts/$d/lguest.sum"
+		status=1
+	elif [ $st -ne 0 ]; then
+		status=1
+	fi
+done
+
+cat "$parts"/*/lguest.sum > "$dir/lguest.sum"
+cat "$parts"/*/lguest.log > "$dir/lguest.log" 2>/dev/null
+grep -h '^# of' "$dir/lguest.sum" | sort | uniq -c
+exit $status
