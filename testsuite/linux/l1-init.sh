@@ -3,10 +3,11 @@
 # KVM is the real, hardware-style one.  It runs in two stages.
 #
 # Stage 1, from the initramfs (busybox): load KVM and 9p; make the root:
-# this host's root, read-only over 9p, under a tmpfs overlay so that all
-# of it is writable and none of the writes reach the host; the results
-# share (lguest.out= on the command line) read-write at its own path on
-# top.  Then switch_root to it: a real root, not a chroot, since a process
+# this host's root, read-only over 9p, with tmpfs on /tmp, /var/tmp and
+# /run and the testsuite's cache made writable by an overlay, so that no
+# write reaches the host; the results share (lguest.out= on the command
+# line) read-write at its own path on top.  A build tree under /tmp is
+# not seen there.  Then switch_root to it: a real root, not a chroot, since a process
 # in a chroot may not make user namespaces and the testsuite does.
 #
 # Stage 2, this same script run by the host's /bin/sh in the new root: run
@@ -53,12 +54,22 @@ fail() {
 
 r=/mnt
 opts=trans=virtio,version=9p2000.L,msize=512000
-mkdir -p /lower /upper
-mount -t 9p -o "$opts,ro" host /lower || fail "cannot mount the host's root"
-mount -t tmpfs -o mode=755 upper /upper
-mkdir -p /upper/upper /upper/work
-mount -t overlay -o lowerdir=/lower,upperdir=/upper/upper,workdir=/upper/work \
-	root $r || fail "cannot make the overlay root"
+mount -t 9p -o "$opts,ro" host $r || fail "cannot mount the host's root"
+# Writable: fresh /tmp and /var/tmp, and the testsuite's cache (the system
+# test takes a lock there) as an overlay on tmpfs.  An overlay of the
+# whole root would do too, but exec and reads through it stall now and
+# then under this emulation.
+for d in tmp var/tmp; do
+	mount -t tmpfs -o mode=1777 "scratch-${d#*/}" "$r/$d"
+done
+cache=${LGUEST_TEST_CACHE:-/var/cache/lguest-testsuite}
+if [ -d "$r$cache" ]; then
+	mkdir -p /upper
+	mount -t tmpfs -o mode=755 upper /upper
+	mkdir -p /upper/upper /upper/work
+	mount -t overlay -o "lowerdir=$r$cache,upperdir=/upper/upper,workdir=/upper/work" \
+		cache "$r$cache" || fail "cannot make the cache writable"
+fi
 if [ -n "$out" ]; then
 	mkdir -p "$r$out"
 	mount -t 9p -o "$opts" out "$r$out" ||
