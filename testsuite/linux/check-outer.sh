@@ -4,10 +4,11 @@
 #
 #   check-outer.sh BUILD_TESTSUITE_DIR RUNTEST ARG...
 #
-# Each directory of tests (lguest.boot, lguest.linux, ...) runs in an
+# Each directory of tests (lguest.boot, lguest.priv, ...) runs in an
 # outer machine of its own (outer.sh), booted for it: KVM nested in QEMU's
 # TCG now and then stalls for good, and a stall must cost one directory,
-# not the whole run.  Each directory has a time limit; one that did not
+# not the whole run.  lguest.linux runs here: its run.sh boots a machine
+# for each scenario.  Each directory has a time limit; one that did not
 # finish is a FAIL in the summary, with where its console log is.  The
 # summaries and logs are joined into lguest.sum and lguest.log, as one
 # runtest would have written them.  Exit status 0 when every directory's
@@ -33,9 +34,16 @@ for d in "$srcdir"/lguest.*/; do
 	esac
 	echo "check-outer: $d (at most $limit s)"
 	mkdir -p "$parts/$d"
-	sh "$here/outer.sh" -t "$limit" "$dir" "$@" --outdir "$parts/$d" \
-		--directory "$d"
-	st=$?
+	if [ "$d" = lguest.linux ]; then
+		# Here: run.sh boots an emulated machine for each scenario.
+		(cd "$dir" && timeout -k 10 "$limit" "$@" \
+			--outdir "$parts/$d" --directory "$d")
+		st=$?
+	else
+		sh "$here/outer.sh" -t "$limit" "$dir" "$@" \
+			--outdir "$parts/$d" --directory "$d"
+		st=$?
+	fi
 	[ -f "$dir/outer.log" ] && mv "$dir/outer.log" "$parts/$d.console.log"
 	if [ ! -f "$parts/$d/lguest.sum" ] || [ $st -eq 124 ]; then
 		echo "FAIL: $d: the emulated machine did not finish within" \
