@@ -34,6 +34,13 @@ static struct {
 	u8 kbd_arg_for;		/* keyboard command awaiting its argument */
 } kbc = { .cmd_byte = 0x45 };	/* translate, system flag, IRQ 1 */
 
+/* IRQ 1 is edge-triggered: one pulse per byte that arrives. */
+static void kbd_irq(void)
+{
+	vm_irq_line(kbc.vm, IRQ_KBD, 1);
+	vm_irq_line(kbc.vm, IRQ_KBD, 0);
+}
+
 /* The next byte for the guest; a byte from the keyboard interrupts when
  * it reaches the output buffer. */
 static void reply(u8 v, bool from_kbd)
@@ -41,10 +48,8 @@ static void reply(u8 v, bool from_kbd)
 	if (kbc.n == (int)sizeof(kbc.fifo))
 		return;
 	kbc.fifo[kbc.n++] = v;
-	if (kbc.n == 1 && from_kbd && (kbc.cmd_byte & CMD_KBD_INT)) {
-		vm_irq_line(kbc.vm, IRQ_KBD, 1);
-		vm_irq_line(kbc.vm, IRQ_KBD, 0);
-	}
+	if (kbc.n == 1 && from_kbd && (kbc.cmd_byte & CMD_KBD_INT))
+		kbd_irq();
 }
 
 static void command(u8 c)
@@ -143,10 +148,8 @@ static void i8042_io(void *opaque, u16 port, u8 *data, int size, bool write)
 	data[0] = kbc.fifo[0];
 	memmove(kbc.fifo, kbc.fifo + 1, --kbc.n);
 	/* The next byte in line is a new arrival. */
-	if (kbc.n && (kbc.cmd_byte & CMD_KBD_INT)) {
-		vm_irq_line(kbc.vm, IRQ_KBD, 1);
-		vm_irq_line(kbc.vm, IRQ_KBD, 0);
-	}
+	if (kbc.n && (kbc.cmd_byte & CMD_KBD_INT))
+		kbd_irq();
 }
 
 void i8042_init(struct vm *vm)
