@@ -4,67 +4,166 @@
 #
 #   check-outer.sh BUILD_TESTSUITE_DIR RUNTEST ARG...
 #
-# Each directory of tests (lguest.boot, lguest.priv, ...) runs in an
-# outer machine of its own (outer.sh), booted for it: KVM nested in QEMU's
-# TCG now and then stalls for good, and a stall must cost one directory,
-# not the whole run.  lguest.linux runs here: its run.sh boots a machine
-# for each scenario.  Each directory has a time limit; one whose machine
-# stalled runs once more in a new one (a NOTE in the summary says so), and
-# one that did not finish then is a FAIL, with where its console log is.  The
+# The directories of tests (lguest.boot, lguest.priv, ...) run one after
+# the other in one outer machine (outer.sh), each with a time limit of its
+# own.  KVM nested in QEMU's TCG now and then stalls for good: outer.sh
+# stops a machine whose tests have written nothing for four minutes, and
+# a new machine goes on from the directory that was running, which runs
+# once more (a NOTE in the summary says so); the second time it is a
+# FAIL, with where the console log is.  The system test, silent for
+# minutes at a time, has a machine of its own and only its time limit.
+# lguest.linux runs here: its run.sh boots the machines it needs.  The
 # summaries and logs are joined into lguest.sum and lguest.log, as one
 # runtest would have written them.  Exit status 0 when every directory's
 # runtest exited 0.
+#
+# In the outer machine it runs as
+#   check-outer.sh --inside PARTS DIR,DIR,... RUNTEST ARG...
+# and leaves for each directory PARTS/DIR/started, then PARTS/DIR/done
+# with runtest's status and the seconds it took.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/.." && pwd)
+
+# Minutes a directory may take; the real-Linux scenarios and the system
+# test take longest.
+limit_of() {
+	case $1 in
+	lguest.linux) echo 1800 ;;
+	lguest.system) echo 1200 ;;
+	*) echo 600 ;;
+	esac
+}
+
+if [ "${1:-}" = --inside ]; then
+	parts=$2
+	dirs=$3
+	shift 3
+	for d in $(echo "$dirs" | tr , ' '); do
+		mkdir -p "$parts/$d"
+		: > "$parts/$d/started"
+		t0=$(date +%s)
+		timeout -k 10 "$(limit_of "$d")" "$@" \
+			--outdir "$parts/$d" --directory "$d"
+		echo "$? $(($(date +%s) - t0))" > "$parts/$d/done"
+	done
+	exit 0
+fi
+
 dir=$(cd "$1" && pwd)
 shift
 parts=$dir/outer-parts
 rm -rf "$parts" "$dir/outer-retries"
 mkdir -p "$parts"
 status=0
+machine=0
 
+# failed DIR WHY: DIR's summary says it failed, and why.
+failed() {
+	mkdir -p "$parts/$1"
+	echo "FAIL: $1: $2" >> "$parts/$1/lguest.sum"
+	echo "check-outer: $1: $2"
+	status=1
+}
+
+# group WATCH "DIR..." RUNTEST...: run the directories in outer machines,
+# one after the other, a new machine going on where a stalled one stopped.
+group() {
+	watch=$1
+	remaining=$(echo $2)
+	shift 2
+	retried=
+	idle=0
+	while [ -n "$remaining" ]; do
+		machine=$((machine + 1))
+		limit=0
+		for d in $remaining; do
+			limit=$((limit + $(limit_of "$d")))
+			rm -rf "${parts:?}/$d"
+		done
+		echo "check-outer: machine $machine: $remaining"
+		sh "$here/outer.sh" -t "$limit" -w "$watch" "$dir" \
+			sh "$here/check-outer.sh" --inside "$parts" \
+			"$(echo $remaining | tr ' ' ,)" "$@"
+		st=$?
+		console=$parts/machine-$machine.console.log
+		[ -f "$dir/outer.log" ] && mv "$dir/outer.log" "$console"
+		[ -f "$dir/outer-watch.log" ] &&
+			mv "$dir/outer-watch.log" "$parts/machine-$machine.watch.log"
+		left=
+		moved=0
+		for d in $remaining; do
+			[ -f "$parts/$d/started" ] && moved=1
+			if [ -f "$parts/$d/done" ]; then
+				read -r rst secs < "$parts/$d/done"
+				echo "check-outer: $d: status $rst after $secs s"
+				if [ "$rst" = 124 ]; then
+					failed "$d" "did not finish within $(limit_of "$d") s"
+				elif [ "$rst" != 0 ] || [ ! -f "$parts/$d/lguest.sum" ]; then
+					status=1
+				fi
+			elif [ -f "$parts/$d/started" ]; then
+				# The directory the machine stopped in.
+				case " $retried " in
+				*" $d "*)
+					failed "$d" "its emulated machine stalled twice (console: $console)"
+					;;
+				*)
+					echo "check-outer: $d: the emulated machine stalled (status $st); once more"
+					echo "NOTE: $d: the emulated machine stalled (console: $console); run again in a new one" \
+						>> "$dir/outer-retries"
+					retried="$retried $d"
+					left="$left $d"
+					;;
+				esac
+			elif [ -z "$left" ] && [ $st -ne 124 ]; then
+				# The machine never got to run it.
+				failed "$d" "the emulated machine failed (status $st, console: $console)"
+			else
+				left="$left $d"
+			fi
+		done
+		remaining=${left# }
+		# Two machines in a row that never got to a test: give up.
+		[ $moved = 1 ] && idle=0 || idle=$((idle + 1))
+		if [ $idle -ge 2 ]; then
+			for d in $remaining; do
+				failed "$d" "two emulated machines in a row ran nothing (console: $console)"
+			done
+			remaining=
+		fi
+	done
+}
+
+# The system test's container is made on the host (the outer machine has
+# no network); the test is silent for minutes, so it has its own machine
+# and no watchdog, unless it is to be skipped anyway.
+shared=
 for d in "$srcdir"/lguest.*/; do
 	d=$(basename "$d")
-	# Minutes: the real-Linux scenarios and the system test take longest.
 	case $d in
-	lguest.linux) limit=1800 ;;
-	lguest.system) limit=1200 ;;
-	*) limit=600 ;;
+	lguest.linux) ;;
+	lguest.system) [ "${LGUEST_SKIP_SYSTEM_TEST:-}" = 1 ] && shared="$shared $d" ;;
+	*) shared="$shared $d" ;;
 	esac
-	for try in 1 2; do
-		echo "check-outer: $d (at most $limit s)"
-		rm -rf "$parts/$d"
-		mkdir -p "$parts/$d"
-		if [ "$d" = lguest.linux ]; then
-			# Here: run.sh boots a machine for each scenario.
-			(cd "$dir" && timeout -k 10 "$limit" "$@" \
-				--outdir "$parts/$d" --directory "$d")
-			st=$?
-		else
-			sh "$here/outer.sh" -t "$limit" "$dir" "$@" \
-				--outdir "$parts/$d" --directory "$d"
-			st=$?
-		fi
-		[ -f "$dir/outer.log" ] &&
-			mv "$dir/outer.log" "$parts/$d.console.$try.log"
-		# A machine that stalled (ran out of time) gets one more go,
-		# said in the log; a finished run stands, failures and all.
-		[ $st -eq 124 ] && [ $try = 1 ] || break
-		echo "check-outer: $d: the emulated machine stalled; once more"
-		echo "NOTE: $d: the first emulated machine stalled (console:" \
-		     "$parts/$d.console.1.log); run again" >> "$dir/outer-retries"
-	done
-	if [ ! -f "$parts/$d/lguest.sum" ] || [ $st -eq 124 ]; then
-		echo "FAIL: $d: the emulated machine did not finish within" \
-		     "$limit s (its console: $parts/$d.console.$try.log)" \
-			>> "$parts/$d/lguest.sum"
-		status=1
-	elif [ $st -ne 0 ]; then
-		status=1
-	fi
 done
+group 240 "$shared" "$@"
+[ "${LGUEST_SKIP_SYSTEM_TEST:-}" = 1 ] || group 0 lguest.system "$@"
+
+# Here: run.sh boots a machine for each scenario.
+echo "check-outer: lguest.linux"
+mkdir -p "$parts/lguest.linux"
+t0=$(date +%s)
+(cd "$dir" && timeout -k 10 "$(limit_of lguest.linux)" "$@" \
+	--outdir "$parts/lguest.linux" --directory lguest.linux)
+st=$?
+echo "check-outer: lguest.linux: status $st after $(($(date +%s) - t0)) s"
+if [ $st -eq 124 ]; then
+	failed lguest.linux "did not finish within $(limit_of lguest.linux) s"
+elif [ $st -ne 0 ]; then
+	status=1
+fi
 
 cat "$parts"/*/lguest.sum > "$dir/lguest.sum"
 [ -f "$dir/outer-retries" ] && cat "$dir/outer-retries" >> "$dir/lguest.sum"

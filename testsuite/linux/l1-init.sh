@@ -20,6 +20,26 @@ if [ "${1:-}" = stage2 ]; then
 	out=$1
 	shift
 	cd "${out:-/}" || cd /
+	# Every 30 s, what the machine's lguest and QEMU threads are doing,
+	# in the kernel and in user space: where a stalled run stood.
+	# Per thread: name, state, user, system and guest ticks, CPU; then
+	# KVM's exit counters.
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	[ -n "$out" ] && while sleep 30; do
+		echo "== $(cut -d' ' -f1 /proc/uptime) s: $(cat /proc/loadavg)"
+		(cd /sys/kernel/debug/kvm 2>/dev/null &&
+			for c in exits io_exits mmio_exits irq_exits halt_exits \
+				 pf_taken pf_fixed insn_emulation; do
+				printf '%s=%s ' $c "$(cat $c 2>/dev/null)"
+			done; echo)
+		for p in $(pgrep -x 'lguest|qemu-system-x86|expect|runtest'); do
+			for t in /proc/$p/task/*; do
+				echo "-- $p/${t##*/} $(cut -d' ' -f2,3,14,15,43,39 $t/stat 2>/dev/null)" \
+				     "wchan=$(cat $t/wchan 2>/dev/null)"
+				sed 's/^/     /' $t/stack 2>/dev/null | head -12
+			done
+		done
+	done > "$out/outer-watch.log" 2>&1 &
 	/usr/bin/env -i HOME=/run/tmp TMPDIR=/run/tmp TERM=dumb \
 		PATH=/usr/sbin:/usr/bin:/sbin:/bin LGUEST_OUTER=1 "$@"
 	status=$?
@@ -36,8 +56,19 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 
+# Module options from the command line: l1.kvm_amd=npt=0,nested=1
+# gives kvm-amd.ko "npt=0 nested=1".
+opts_of() {
+	for word in $(cat /proc/cmdline); do
+		case $word in
+		"l1.$1="*) echo "${word#l1.$1=}" | tr ',' ' ' ;;
+		esac
+	done
+}
 while read -r ko; do
-	insmod "/modules/$ko" || echo "l1: insmod $ko failed"
+	m=$(basename "$ko" .ko | tr - _)
+	# shellcheck disable=SC2046
+	insmod "/modules/$ko" $(opts_of "$m") || echo "l1: insmod $ko failed"
 done < /modules/list
 
 out=

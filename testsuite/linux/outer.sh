@@ -3,16 +3,21 @@
 # none: an x86-64 PC emulated by QEMU (TCG) with AMD SVM, running Debian's
 # stock kernel, where kvm-amd gives a hardware-style /dev/kvm.
 #
-#   outer.sh [-t SECONDS] [-m MEM] DIR COMMAND [ARG...]    (MEM: 6G)
+#   outer.sh [-t SECONDS] [-w SECONDS] [-m MEM] DIR COMMAND [ARG...]
 #
 # The outer machine sees this machine's root file system read-only (over
 # 9p) and DIR read-write at the same path; it runs COMMAND as root in that
 # view, with a tmpfs on /run (TMPDIR is /run/tmp), and powers off.  Its
 # console goes to DIR/outer.log.  The exit status is COMMAND's; 124 if the
-# machine was still running after SECONDS (default 3600); 1 with a line on
-# standard error if the machine could not be made.
+# machine was still running after -t SECONDS (default 3600), or if for -w
+# SECONDS no file under DIR changed (a stalled machine: default 0, not
+# watched); 1 with a line on standard error if the machine could not be
+# made.  MEM is 6G unless -m says otherwise.
 #
-# The kernel and its modules come from fetch-kernel.sh's cache.
+# The kernel and its modules come from fetch-kernel.sh's cache.  For
+# experiments: OUTER_SMP sets its CPUs (2), and OUTER_APPEND adds to its
+# kernel command line, where l1.MODULE=OPT,OPT gives a module's options
+# (l1.kvm_amd=npt=0).
 set -eu
 
 die() {
@@ -21,10 +26,12 @@ die() {
 }
 
 limit=3600
+watch=0
 mem=6G
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) limit=$2; shift 2 ;;
+	-w) watch=$2; shift 2 ;;
 	-m) mem=$2; shift 2 ;;
 	*) break ;;
 	esac
@@ -69,17 +76,44 @@ for word in "$@"; do
 	*[[:space:]]*) die "'$word': a word with a space cannot be passed" ;;
 	esac
 done
-rm -f "$dir/outer.status"
+rm -f "$dir/outer.status" "$dir/outer.stalled"
 status=0
-timeout -k 10 "$limit" "$qemu" -accel tcg,thread=multi -cpu max -smp 2 \
+timeout -k 10 "$limit" "$qemu" -accel tcg,thread=multi -cpu max -smp "${OUTER_SMP:-2}" \
 	-m "$mem" -nodefaults -nographic -no-reboot \
 	-serial "file:$dir/outer.log" -monitor none \
 	-kernel "$vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 lguest.out=$dir -- $*" \
+	-append "console=ttyS0 panic=-1 ${OUTER_APPEND:-} lguest.out=$dir -- $*" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$dir,mount_tag=out,security_model=none,multidevs=remap" \
-	</dev/null || status=$?
+	</dev/null &
+qemu_pid=$!
+# The watchdog: what runs inside writes its logs under DIR as it goes
+# (the machine's own watch log, written whatever happens, does not count).
+# Nothing new for $watch seconds: the machine stalled; stop it.
+if [ "$watch" -gt 0 ]; then
+	(
+		while sleep 15; do
+			kill -0 $qemu_pid 2>/dev/null || exit 0
+			since=$(($(date +%s) - watch))
+			[ -n "$(find "$dir" -name outer-watch.log -prune -o \
+				-newermt "@$since" -print -quit 2>/dev/null)" ] &&
+				continue
+			echo "nothing new under $dir for $watch s" > "$dir/outer.stalled"
+			pkill -TERM -P $qemu_pid 2>/dev/null
+			kill -TERM $qemu_pid 2>/dev/null
+			exit 0
+		done
+	) &
+	watch_pid=$!
+fi
+wait $qemu_pid || status=$?
+[ "$watch" -gt 0 ] && kill $watch_pid 2>/dev/null
 rm -f "$initrd"
+if [ -f "$dir/outer.stalled" ]; then
+	echo "outer: stalled: $(cat "$dir/outer.stalled")" >&2
+	rm -f "$dir/outer.stalled"
+	exit 124
+fi
 [ $status -eq 124 ] && { echo "outer: still running after $limit s" >&2; exit 124; }
 [ $status -eq 0 ] || die "QEMU failed with status $status (see $dir/outer.log)"
 [ -s "$dir/outer.status" ] ||
