@@ -414,9 +414,10 @@ static int create_disk(const char *arg, const char *name, u64 size,
 void blk_add(struct vm *vm, const char *arg)
 {
 	static int count;
+	int n;
 	struct blk *b = malloc_or_die(sizeof(*b));
 	struct virtio_blk_config *c = &b->config;
-	char name[4096], key[16];
+	char name[4096], key[24];
 	struct stat st;
 	u64 size, create = 0;
 	u64 features;
@@ -428,7 +429,10 @@ void blk_add(struct vm *vm, const char *arg)
 		errx(EXIT_ERROR, "--block=%s: no file name; give --block=FILE "
 		     "or --block=FILE,ro", arg);
 
-	snprintf(key, sizeof(key), "block%d", count++);
+	/* Disks are numbered from 1 in the order given, the same on every
+	 * boot: the number names the descriptor kept across a reboot. */
+	n = ++count;
+	snprintf(key, sizeof(key), "block%d", n);
 	b->dirty = true;
 	b->fd = open_kept(key, name, b->ro ? O_RDONLY : O_RDWR);
 	if (b->fd < 0 && errno == ENOENT && create)
@@ -496,7 +500,7 @@ void blk_add(struct vm *vm, const char *arg)
 
 	b->ops.features = features;
 
-	verbose("--block=%s: disk %d, %llu sectors%s%s", arg, ++count,
+	verbose("--block=%s: disk %d, %llu sectors%s%s", arg, n,
 		(unsigned long long)b->sectors, b->ro ? ", read-only" : "",
 		b->can_punch ? ", discard" : "");
 	virtio_add(vm, &b->ops, b, c);

@@ -8,9 +8,11 @@
 # must not be able to open it (so the unit's DeviceAllow= is really what
 # lets the launcher in), and the package is purged.
 #
-# Usage: nspawn-test.sh [--deb=FILE] [--srcdir=DIR] [--keep-work] [--prepare]
+# Usage: nspawn-test.sh [--deb=FILE] [--srcdir=DIR] [--keep-work]
+#        nspawn-test.sh --prepare [--deb-to=DIR] [--srcdir=DIR]
 #
-#   --prepare    only make the cached root file system, and exit
+#   --prepare    only make the cached root file system, and exit;
+#                with --deb-to=DIR, also build the package into DIR
 #
 #   --deb=FILE   the lguest_*.deb to test (or LGUEST_DEB=FILE); without it
 #                one is built with dpkg-buildpackage from a copy of the
@@ -50,13 +52,15 @@ srcdir=$(cd "$here/../.." && pwd)
 deb=${LGUEST_DEB:-}
 keep_work=0
 prepare=0
+deb_to=
 for arg; do
 	case $arg in
 	--prepare) prepare=1 ;;
+	--deb-to=*) deb_to=${arg#--deb-to=} ;;
 	--deb=*) deb=${arg#--deb=} ;;
 	--srcdir=*) srcdir=${arg#--srcdir=} ;;
 	--keep-work) keep_work=1 ;;
-	*) echo "usage: $0 [--deb=FILE] [--srcdir=DIR] [--keep-work] [--prepare]" >&2
+	*) echo "usage: $0 [--deb=FILE] [--srcdir=DIR] [--keep-work] [--prepare [--deb-to=DIR]]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -136,14 +140,54 @@ ensure_rootfs() {
 	fi
 }
 
+# Build lguest_*.deb from a copy of $srcdir: with git, the files git knows
+# of (committed, changed or new, not ignored), so the working tree is what
+# is tested; otherwise the whole tree.  The package's own testsuite is not
+# run (nocheck): it would run this test again.
+build_deb() {
+	local src=$work/build/lguest t0 log=$work/build.log
+	mkdir -p "$src"
+	[ -f "$srcdir/debian/control" ] ||
+		unresolved "no debian/ in $srcdir to build the package from (set LGUEST_DEB)"
+	command -v dpkg-buildpackage >/dev/null ||
+		unresolved "dpkg-buildpackage is not installed (apt-get install dpkg-dev)"
+	if git -C "$srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		(cd "$srcdir" && git ls-files -z --cached --others --exclude-standard |
+			xargs -0 -I{} sh -c 'test -e "$1" && printf "%s\0" "$1"' sh {} |
+			tar --null -T - -cf -) | tar -xf - -C "$src" ||
+			unresolved "copying the source tree failed"
+	else
+		cp -a "$srcdir/." "$src/" || unresolved "copying $srcdir failed"
+	fi
+	t0=$(date +%s)
+	if ! (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
+		dpkg-buildpackage -us -uc -b -Pnocheck) >"$log" 2>&1; then
+		cp "$log" "$CACHE/last-build.log" 2>/dev/null
+		unresolved "dpkg-buildpackage failed: $(grep -m2 -E '\*\*\*|error:' "$log" | tr '\n' ' ' | cut -c1-300) (log: $CACHE/last-build.log)"
+	fi
+	deb=$(ls "$work"/build/lguest_*.deb 2>/dev/null | head -n1)
+	[ -n "$deb" ] || unresolved "dpkg-buildpackage made no lguest_*.deb"
+	note "built $(basename "$deb") in $(elapsed "$t0")s"
+}
+
 # --prepare: only the cached root file system, made while the network is
-# at hand (linux/outer.sh runs the testsuite where there is none).
+# at hand (linux/outer.sh runs the testsuite where there is none); with
+# --deb-to=DIR, the package too, built here at native speed rather than
+# in the emulated machine.
 if [ "$prepare" = 1 ]; then
 	[ "$(id -u)" = 0 ] || unresolved "must run as root (debootstrap)"
 	command -v debootstrap >/dev/null ||
 		unresolved "debootstrap is not installed (apt-get install debootstrap)"
 	ensure_rootfs
 	note "rootfs $ROOTFS"
+	if [ -n "$deb_to" ]; then
+		work=$(mktemp -d /tmp/lguest-system.XXXXXX) || unresolved "mktemp failed"
+		trap 'rm -rf "$work"' EXIT
+		build_deb
+		mkdir -p "$deb_to" && rm -f "$deb_to"/lguest_*.deb &&
+			cp "$deb" "$deb_to/" || unresolved "cannot copy $deb to $deb_to"
+		note "package $deb_to/$(basename "$deb")"
+	fi
 	exit 0
 fi
 
@@ -247,36 +291,6 @@ trap 'exit 2' INT TERM HUP
 trap '' PIPE
 
 # ---- the package ----------------------------------------------------------
-
-# Build lguest_*.deb from a copy of $srcdir: with git, the files git knows
-# of (committed, changed or new, not ignored), so the working tree is what
-# is tested; otherwise the whole tree.  The package's own testsuite is not
-# run (nocheck): it would run this test again.
-build_deb() {
-	local src=$work/build/lguest t0 log=$work/build.log
-	mkdir -p "$src"
-	[ -f "$srcdir/debian/control" ] ||
-		unresolved "no debian/ in $srcdir to build the package from (set LGUEST_DEB)"
-	command -v dpkg-buildpackage >/dev/null ||
-		unresolved "dpkg-buildpackage is not installed (apt-get install dpkg-dev)"
-	if git -C "$srcdir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		(cd "$srcdir" && git ls-files -z --cached --others --exclude-standard |
-			xargs -0 -I{} sh -c 'test -e "$1" && printf "%s\0" "$1"' sh {} |
-			tar --null -T - -cf -) | tar -xf - -C "$src" ||
-			unresolved "copying the source tree failed"
-	else
-		cp -a "$srcdir/." "$src/" || unresolved "copying $srcdir failed"
-	fi
-	t0=$(date +%s)
-	if ! (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
-		dpkg-buildpackage -us -uc -b -Pnocheck) >"$log" 2>&1; then
-		cp "$log" "$CACHE/last-build.log" 2>/dev/null
-		unresolved "dpkg-buildpackage failed: $(grep -m2 -E '\*\*\*|error:' "$log" | tr '\n' ' ' | cut -c1-300) (log: $CACHE/last-build.log)"
-	fi
-	deb=$(ls "$work"/build/lguest_*.deb 2>/dev/null | head -n1)
-	[ -n "$deb" ] || unresolved "dpkg-buildpackage made no lguest_*.deb"
-	note "built $(basename "$deb") in $(elapsed "$t0")s"
-}
 
 if [ -z "$deb" ]; then
 	build_deb
