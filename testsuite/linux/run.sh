@@ -70,7 +70,7 @@ while [ -n "$remaining" ]; do
 	[ -f "$out/outer.log" ] && mv "$out/outer.log" "$out/machine-$machine.console.log"
 	[ -f "$out/outer-watch.log" ] &&
 		mv "$out/outer-watch.log" "$out/machine-$machine.watch.log"
-	[ $st -eq 0 ] || status=1
+	status=$st
 	[ $st -eq 124 ] || break
 	# Stalled: the first scenario that did not finish ran into it.
 	left=
