@@ -2,78 +2,65 @@
  * bus.c - who answers a port or an MMIO address.
  *
  * A PC has few legacy chips, so a short table searched in order is all
- * the "bus" we need.  Virtqueue doorbells never come here: the kernel
- * turns them into eventfd signals (KVM_IOEVENTFD) without waking us.
+ * the "bus" we need; the machine has one for ports and one for MMIO.
+ * Virtqueue doorbells never come here: the kernel turns them into
+ * eventfd signals (KVM_IOEVENTFD) without waking us.
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "lguest.h"
 
-#define MAX_RANGES 64
-
-struct range {
-	u64 base, len;
-	void *fn;
-	void *opaque;
-};
-
-static struct range pio[MAX_RANGES], mmio[MAX_RANGES];
-static int npio, nmmio;
-static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
-
-static void add(struct range *t, int *n, u64 base, u64 len, void *fn,
-		void *opaque)
+static void add(struct bus *b, u64 base, u64 len, void *fn, void *opaque)
 {
-	pthread_rwlock_wrlock(&lock);
-	if (*n == MAX_RANGES)
-		errx(EXIT_ERROR, "too many I/O ranges (at most %d)", MAX_RANGES);
-	t[(*n)++] = (struct range){ base, len, fn, opaque };
-	pthread_rwlock_unlock(&lock);
+	pthread_rwlock_wrlock(&b->lock);
+	if (b->n == BUS_MAX_RANGES)
+		errx(EXIT_ERROR, "too many %s ranges (at most %d)", b->name,
+		     BUS_MAX_RANGES);
+	b->range[b->n++] = (struct bus_range){ base, len, fn, opaque };
+	pthread_rwlock_unlock(&b->lock);
 }
 
-static struct range *find(struct range *t, int n, u64 addr)
+void pio_register(struct vm *vm, u16 base, u16 count, pio_fn fn,
+		  void *opaque)
 {
-	for (int i = 0; i < n; i++)
-		if (addr >= t[i].base && addr - t[i].base < t[i].len)
-			return &t[i];
-	return NULL;
+	add(&vm->pio, base, count, (void *)fn, opaque);
 }
 
-void pio_register(u16 base, u16 count, pio_fn fn, void *opaque)
+void mmio_register(struct vm *vm, u64 base, u64 len, mmio_fn fn,
+		   void *opaque)
 {
-	add(pio, &npio, base, count, (void *)fn, opaque);
+	add(&vm->mmio, base, len, (void *)fn, opaque);
 }
 
-void mmio_register(u64 base, u64 len, mmio_fn fn, void *opaque)
+/* Who answers @addr on @b?  A copy, so the lock is not held meanwhile. */
+static struct bus_range lookup(struct bus *b, u64 addr)
 {
-	add(mmio, &nmmio, base, len, (void *)fn, opaque);
-}
+	struct bus_range r = { 0 };
 
-/* Who answers @addr in @t?  A copy, so the lock is not held meanwhile. */
-static struct range lookup(struct range *t, int n, u64 addr)
-{
-	struct range r = { 0 }, *p;
-
-	pthread_rwlock_rdlock(&lock);
-	p = find(t, n, addr);
-	if (p)
-		r = *p;
-	pthread_rwlock_unlock(&lock);
+	pthread_rwlock_rdlock(&b->lock);
+	for (int i = 0; i < b->n; i++) {
+		if (addr >= b->range[i].base &&
+		    addr - b->range[i].base < b->range[i].len) {
+			r = b->range[i];
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&b->lock);
 	return r;
 }
 
 /*L:030 Nobody home: reads float high, as on a real bus, and writes vanish.
  * A kernel probes many ports it does not need; that is not an error. */
-static unsigned long unhandled;
 
 /* Only the first few are logged: a guest that hammers an empty port
  * must not fill the log. */
 #define UNHANDLED_LOGGED	32
 
-static void nobody(const char *what, u64 addr, u8 *data, int size, bool write)
+static void nobody(struct vm *vm, const char *what, u64 addr, u8 *data,
+		   int size, bool write)
 {
-	unsigned long n = __atomic_add_fetch(&unhandled, 1, __ATOMIC_RELAXED);
+	unsigned long n = __atomic_add_fetch(&vm->unhandled, 1,
+					     __ATOMIC_RELAXED);
 
 	if (!write)
 		memset(data, 0xff, size);
@@ -84,27 +71,27 @@ static void nobody(const char *what, u64 addr, u8 *data, int size, bool write)
 			" (more are counted, not logged)" : "");
 }
 
-unsigned long bus_unhandled(void)
+unsigned long bus_unhandled(struct vm *vm)
 {
-	return __atomic_load_n(&unhandled, __ATOMIC_RELAXED);
+	return __atomic_load_n(&vm->unhandled, __ATOMIC_RELAXED);
 }
 
-void pio_dispatch(u16 port, u8 *data, int size, bool write)
+void pio_dispatch(struct vm *vm, u16 port, u8 *data, int size, bool write)
 {
-	struct range r = lookup(pio, npio, port);
+	struct bus_range r = lookup(&vm->pio, port);
 
 	if (r.fn)
 		((pio_fn)r.fn)(r.opaque, port, data, size, write);
 	else
-		nobody("port", port, data, size, write);
+		nobody(vm, "port", port, data, size, write);
 }
 
-void mmio_dispatch(u64 addr, u8 *data, int size, bool write)
+void mmio_dispatch(struct vm *vm, u64 addr, u8 *data, int size, bool write)
 {
-	struct range r = lookup(mmio, nmmio, addr);
+	struct bus_range r = lookup(&vm->mmio, addr);
 
 	if (r.fn)
 		((mmio_fn)r.fn)(r.opaque, addr, data, size, write);
 	else
-		nobody("mmio", addr, data, size, write);
+		nobody(vm, "mmio", addr, data, size, write);
 }

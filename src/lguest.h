@@ -10,6 +10,7 @@
 #ifndef LGUEST_H
 #define LGUEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,11 +51,44 @@ enum stop_reason {
 };
 
 struct hv_ops;
+struct pci_bus;
+struct uart;
+struct i8042;
+struct rtc;
+struct acpi_pm;
+struct virtio_dev;
+
+/* A bus: who answers which port or address, searched in order. */
+#define BUS_MAX_RANGES	64
+
+struct bus_range {
+	u64 base, len;
+	void *fn;
+	void *opaque;
+};
+
+struct bus {
+	const char *name;		/* "port", "mmio": for messages */
+	struct bus_range range[BUS_MAX_RANGES];
+	int n;
+	pthread_rwlock_t lock;
+};
+
+/* One virtual CPU.  There is one today; the array is ready for more. */
+#define VM_MAX_VCPUS	1
+
+struct vcpu {
+	struct vm *vm;
+	int id;
+	pthread_t thread;
+};
 
 /*
- * One of these describes the whole machine.  Guest RAM is one host
- * mapping; guest-physical addresses below the 32-bit PCI hole map to the
- * start of it, and what does not fit below the hole continues at 4 GiB.
+ * One of these describes the whole machine, and everything the machine
+ * is hangs off it: no chip or device keeps its state in a file static.
+ * Guest RAM is one host mapping; guest-physical addresses below the
+ * 32-bit PCI hole map to the start of it, and what does not fit below
+ * the hole continues at 4 GiB.
  */
 struct vm {
 	const struct hv_ops *hv;
@@ -69,7 +103,31 @@ struct vm {
 	u64 entry;		/* guest-physical entry point */
 	u64 boot_params;	/* guest-physical address of boot_params */
 	u64 kernel_end;		/* first byte after the loaded kernel */
+
+	struct vcpu vcpu[VM_MAX_VCPUS];
+	int nr_vcpus;
+
+	/* Port I/O and MMIO, and how often either found nobody home. */
+	struct bus pio, mmio;
+	unsigned long unhandled;
+
+	/* Interrupts: MSI routes take GSIs from here up. */
+	int next_gsi;
+
+	/* The chips the rest of the Launcher talks to (src/hw/)... */
+	struct uart *serial;
+	struct i8042 *i8042;
+	struct rtc *rtc;
+	struct acpi_pm *pm;
+	struct pci_bus *pci;
+
+	/* ...and the virtio devices, in PCI slot order. */
+	struct virtio_dev *devices;
+	struct virtio_dev *console;
 };
+
+/* Set up the parts of @vm that exist before any chip or device. */
+void vm_init(struct vm *vm, const struct hv_ops *hv);
 
 /* Guest-physical layout of the platform (see src/x86/layout.h). */
 #define HIGH_RAM_START	(4 * GiB)
@@ -82,18 +140,35 @@ void *guest_ptr(const struct vm *vm, u64 gpa, u64 len);
 
 /* Port I/O: chips register a handler for a range of ports. */
 typedef void (*pio_fn)(void *opaque, u16 port, u8 *data, int size, bool write);
-void pio_register(u16 base, u16 count, pio_fn fn, void *opaque);
-void pio_dispatch(u16 port, u8 *data, int size, bool write);
-/* How many accesses found nobody at their port or address. */
-unsigned long bus_unhandled(void);
+void pio_register(struct vm *vm, u16 base, u16 count, pio_fn fn,
+		  void *opaque);
+void pio_dispatch(struct vm *vm, u16 port, u8 *data, int size, bool write);
 
 /* MMIO, the same way, for guest-physical ranges outside RAM. */
 typedef void (*mmio_fn)(void *opaque, u64 addr, u8 *data, int size, bool write);
-void mmio_register(u64 base, u64 len, mmio_fn fn, void *opaque);
-void mmio_dispatch(u64 addr, u8 *data, int size, bool write);
+void mmio_register(struct vm *vm, u64 base, u64 len, mmio_fn fn,
+		   void *opaque);
+void mmio_dispatch(struct vm *vm, u64 addr, u8 *data, int size, bool write);
 
+/* How many accesses found nobody at their port or address. */
+unsigned long bus_unhandled(struct vm *vm);
+
+/*
+ * The hypervisor, as chips, transports and devices see it (vm.c): they
+ * never call the backend themselves.
+ */
 /* Set an interrupt line of the guest's interrupt controller. */
 void vm_irq_line(struct vm *vm, int irq, int level);
+/* A GSI of our own, for an MSI route. */
+int vm_gsi_alloc(struct vm *vm);
+/* Route @gsi to an MSI message (address, data). */
+int vm_msi_route(struct vm *vm, int gsi, u64 addr, u32 data);
+/* Let a write to @fd raise @gsi; false: remove that again. */
+int vm_irqfd(struct vm *vm, int fd, int gsi, bool add);
+/* Let a guest write of @len bytes at @addr signal @fd without an exit
+ * to us; -1 (errno set) if the backend cannot. */
+int vm_ioeventfd(struct vm *vm, int fd, u64 addr, int len, bool pio,
+		 bool add);
 
 /* Ask the main thread to stop the guest for this reason (any thread). */
 void vm_stop(enum stop_reason why);

@@ -80,13 +80,15 @@ void vm_stop(enum stop_reason why)
  * said which one they want. */
 static enum input_to input_to;
 
-static void console_keys(const u8 *buf, size_t len)
+static void console_keys(void *opaque, const u8 *buf, size_t len)
 {
+	struct vm *vm = opaque;
+
 	if (input_to == INPUT_VIRTIO ||
-	    (input_to == INPUT_AUTO && console_ready()))
-		console_input(buf, len);
+	    (input_to == INPUT_AUTO && console_ready(vm)))
+		console_input(vm, buf, len);
 	else
-		serial_input(buf, len);
+		serial_input(vm, buf, len);
 }
 
 /* Devices, in command-line order after the console (slot 1).  One from
@@ -121,17 +123,12 @@ static void add_devices(struct vm *vm, const struct args *a)
 	program_invocation_short_name = (char *)name;
 }
 
-void vm_irq_line(struct vm *vm, int irq, int level)
-{
-	vm->hv->irq_line(vm, irq, level);
-}
-
 static void *vcpu_thread(void *arg)
 {
-	struct vm *vm = arg;
+	struct vcpu *vcpu = arg;
 
 	seccomp_install(THREAD_VCPU);
-	vm->hv->vcpu_run(vm);
+	vcpu->vm->hv->vcpu_run(vcpu->vm);
 	return NULL;
 }
 
@@ -187,7 +184,7 @@ static u64 now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-static enum stop_reason wait_for_stop(int sig_fd, int timeout)
+static enum stop_reason wait_for_stop(struct vm *vm, int sig_fd, int timeout)
 {
 	struct pollfd p[8] = {
 		{ .fd = stop_pipe[0], .events = POLLIN },
@@ -219,7 +216,7 @@ static enum stop_reason wait_for_stop(int sig_fd, int timeout)
 			warnx("SIGTERM: pressing the guest's power button; "
 			      "waiting up to %ds for it to power off", timeout);
 			notify_status("shutting down the guest");
-			acpi_pm_power_button();
+			acpi_pm_power_button(vm);
 			shutting_down = true;
 			deadline = now_ms() + timeout * 1000ULL + 1;
 		}
@@ -268,9 +265,8 @@ const char *__asan_default_options(void)
 /*L:105 The main routine is where the real work begins: */
 int main(int argc, char **argv)
 {
-	struct vm vm = { .hv = &kvm_ops };
+	struct vm vm = { 0 };
 	struct args a = { 0 };
-	pthread_t vcpu;
 	enum stop_reason why;
 	int sig_fd;
 
@@ -311,6 +307,7 @@ int main(int argc, char **argv)
 		err(EXIT_ERROR, "pipe");
 
 	/* The Guest's "physical" memory, and a machine to put it in. */
+	vm_init(&vm, &kvm_ops);
 	map_memory(&vm, a.mem);
 	vm.hv->init(&vm);
 
@@ -342,7 +339,7 @@ int main(int argc, char **argv)
 	input_to = a.input;
 	if (conhost_is_tty())
 		term_init();
-	term_set_sink(console_keys);
+	term_set_sink(console_keys, &vm);
 
 	/* And off we go: the vCPU gets a thread of its own. */
 	vm.hv->vcpu_init(&vm);
@@ -350,15 +347,15 @@ int main(int argc, char **argv)
 	/* From here each thread may make only the system calls it needs. */
 	seccomp_off = a.no_seccomp;
 	seccomp_install(THREAD_MAIN);
-	if (pthread_create(&vcpu, NULL, vcpu_thread, &vm))
+	if (pthread_create(&vm.vcpu[0].thread, NULL, vcpu_thread, &vm.vcpu[0]))
 		errx(EXIT_ERROR, "cannot start the vCPU thread");
 	notify_ready();
 	daemon_ready();
 
-	why = wait_for_stop(sig_fd, a.shutdown_timeout);
+	why = wait_for_stop(&vm, sig_fd, a.shutdown_timeout);
 	/* A stock kernel should touch nothing we did not place: say how
 	 * often it did (see hw/ignored.c for what is empty on purpose). */
-	verbose("%lu unhandled port and MMIO accesses", bus_unhandled());
+	verbose("%lu unhandled port and MMIO accesses", bus_unhandled(&vm));
 	switch (why) {
 	case STOP_REBOOT:
 		/* Asked to stop, the guest restarted instead: that will do. */

@@ -15,11 +15,14 @@
 #define PORT_CONFIG_ADDR	0xcf8
 #define PORT_CONFIG_DATA	0xcfc
 
-static struct pci_dev *slots[PCI_MAX_SLOTS];
-static struct pci_dev bridge;
-static u32 config_addr;
-static u64 next_mmio = PCI_MMIO_START;
-static int nslots;
+/* The bus: its slots, the address register, and where the next BAR goes. */
+struct pci_bus {
+	struct pci_dev *slots[PCI_MAX_SLOTS];
+	int nslots;
+	struct pci_dev bridge;
+	u32 config_addr;
+	u64 next_mmio;
+};
 
 static void init_header(struct pci_dev *d, u16 vendor, u16 device,
 			u32 class_rev)
@@ -38,45 +41,46 @@ static void init_header(struct pci_dev *d, u16 vendor, u16 device,
 	d->cap_link = PCI_CAP_PTR;
 }
 
-struct pci_dev *pci_add(u16 vendor, u16 device, u32 class_rev,
+struct pci_dev *pci_add(struct vm *vm, u16 vendor, u16 device, u32 class_rev,
 			const struct pci_ops *ops, void *opaque,
 			const char *what)
 {
+	struct pci_bus *bus = vm->pci;
 	struct pci_dev *d;
 
-	if (nslots == PCI_MAX_SLOTS)
+	if (bus->nslots == PCI_MAX_SLOTS)
 		errx(EXIT_ERROR, "too many devices: a PCI bus has room for %d",
 		     PCI_MAX_SLOTS - 1);
 	d = malloc_or_die(sizeof(*d));
-	d->slot = nslots;
+	d->bus = bus;
+	d->slot = bus->nslots;
 	d->ops = ops;
 	d->opaque = opaque;
 	init_header(d, vendor, device, class_rev);
-	pci_set16(d, 0x2c, vendor);		/* subsystem vendor */
-	pci_set16(d, 0x2e, 0x0040);		/* subsystem: virtio 1.0 */
 	d->gsi = PCI_GSI(d->slot, 0);
 	d->cfg[PCI_INT_PIN] = 1;		/* INTA# */
 	d->cfg[PCI_INT_LINE] = d->gsi;		/* what a BIOS would write */
 	snprintf(d->name, sizeof(d->name), "%s (00:%02x.0)", what, d->slot);
-	slots[nslots++] = d;
+	bus->slots[bus->nslots++] = d;
 	return d;
 }
 
 void pci_add_bar(struct pci_dev *d, int bar, u32 size)
 {
+	struct pci_bus *bus = d->bus;
 	u32 off = PCI_BAR0 + 4 * bar;
 
-	next_mmio = (next_mmio + size - 1) & ~(u64)(size - 1);
-	if (next_mmio + size > PCI_MMIO_END)
+	bus->next_mmio = (bus->next_mmio + size - 1) & ~(u64)(size - 1);
+	if (bus->next_mmio + size > PCI_MMIO_END)
 		errx(EXIT_ERROR, "too many devices: the PCI hole is full");
 	d->bar_size[bar] = size;
 	/* 32-bit non-prefetchable memory: the low flag bits read 0.  The
 	 * guest sizes a BAR by writing all ones; the mask does the rest. */
-	pci_set32(d, off, next_mmio);
+	pci_set32(d, off, bus->next_mmio);
 	for (int i = 0; i < 4; i++)
 		d->wmask[off + i] = (u8)(~(size - 1) >> (8 * i));
-	d->bar_addr[bar] = next_mmio;
-	next_mmio += size;
+	d->bar_addr[bar] = bus->next_mmio;
+	bus->next_mmio += size;
 }
 
 u8 pci_add_cap(struct pci_dev *d, u8 id, u8 len)
@@ -139,6 +143,7 @@ static void cfg_read(struct pci_dev *d, u32 off, u8 *data, int size)
  * Only bus 0 function 0 exists: anything else reads as all ones. */
 static void config_io(void *opaque, u16 port, u8 *data, int size, bool write)
 {
+	struct pci_bus *bus = opaque;
 	struct pci_dev *d = NULL;
 	u32 off, slot;
 
@@ -149,17 +154,18 @@ static void config_io(void *opaque, u16 port, u8 *data, int size, bool write)
 			return;
 		}
 		if (write)
-			memcpy(&config_addr, data, 4);
+			memcpy(&bus->config_addr, data, 4);
 		else
-			memcpy(data, &config_addr, 4);
+			memcpy(data, &bus->config_addr, 4);
 		return;
 	}
 
-	off = (config_addr & 0xfc) + (port - PORT_CONFIG_DATA);
-	slot = (config_addr >> 11) & 0x1f;
-	if ((config_addr & 0x80000000) && !(config_addr & 0x00ff0700) &&
-	    slot < (u32)nslots && off + size <= PCI_CFG_SIZE)
-		d = slots[slot];
+	off = (bus->config_addr & 0xfc) + (port - PORT_CONFIG_DATA);
+	slot = (bus->config_addr >> 11) & 0x1f;
+	if ((bus->config_addr & 0x80000000) &&
+	    !(bus->config_addr & 0x00ff0700) &&
+	    slot < (u32)bus->nslots && off + size <= PCI_CFG_SIZE)
+		d = bus->slots[slot];
 	if (!d) {
 		if (!write)
 			memset(data, 0xff, size);
@@ -174,8 +180,10 @@ static void config_io(void *opaque, u16 port, u8 *data, int size, bool write)
 /* Every access in the hole lands here and goes to the BAR that decodes it. */
 static void hole_io(void *opaque, u64 addr, u8 *data, int size, bool write)
 {
-	for (int s = 0; s < nslots; s++) {
-		struct pci_dev *d = slots[s];
+	struct pci_bus *bus = opaque;
+
+	for (int s = 0; s < bus->nslots; s++) {
+		struct pci_dev *d = bus->slots[s];
 
 		for (int bar = 0; bar < PCI_NUM_BARS; bar++) {
 			u64 base = d->bar_addr[bar];
@@ -196,14 +204,21 @@ static void hole_io(void *opaque, u64 addr, u8 *data, int size, bool write)
 
 void pci_init(struct vm *vm)
 {
+	struct pci_bus *bus = malloc_or_die(sizeof(*bus));
+
+	vm->pci = bus;
+	bus->next_mmio = PCI_MMIO_START;
+
 	/* Slot 0: a host bridge, so the guest knows this is a PCI bus. */
-	init_header(&bridge, 0x1b36, 0x0008, 0x06000000);
-	snprintf(bridge.name, sizeof(bridge.name), "host bridge (00:00.0)");
-	slots[nslots++] = &bridge;
+	init_header(&bus->bridge, 0x1b36, 0x0008, 0x06000000);
+	bus->bridge.bus = bus;
+	snprintf(bus->bridge.name, sizeof(bus->bridge.name),
+		 "host bridge (00:00.0)");
+	bus->slots[bus->nslots++] = &bus->bridge;
 
 	/* 0xcf9 between them is the reset register, not ours. */
-	pio_register(PORT_CONFIG_ADDR, 1, config_io, NULL);
-	pio_register(PORT_CONFIG_DATA, 4, config_io, NULL);
-	mmio_register(PCI_MMIO_START, PCI_MMIO_END - PCI_MMIO_START, hole_io,
-		      NULL);
+	pio_register(vm, PORT_CONFIG_ADDR, 1, config_io, bus);
+	pio_register(vm, PORT_CONFIG_DATA, 4, config_io, bus);
+	mmio_register(vm, PCI_MMIO_START, PCI_MMIO_END - PCI_MMIO_START,
+		      hole_io, bus);
 }

@@ -18,6 +18,8 @@
 #define PCI_STATUS_INTX		0x08
 #define PCI_STATUS_CAP_LIST	0x10
 #define PCI_BAR0		0x10
+#define PCI_SUBSYSTEM_VENDOR	0x2c
+#define PCI_SUBSYSTEM_ID	0x2e
 #define PCI_CAP_PTR		0x34
 #define PCI_INT_LINE		0x3c
 #define PCI_INT_PIN		0x3d
@@ -27,6 +29,7 @@
 #define PCI_GSI(slot, pin)	(16 + (((slot) + (pin)) & 7))
 
 struct pci_dev;
+struct pci_bus;
 
 struct pci_ops {
 	/* An access inside one of the device's memory BARs. */
@@ -47,6 +50,7 @@ struct pci_dev {
 	u64 bar_addr[PCI_NUM_BARS];	/* where it decodes now, 0: nowhere */
 	const struct pci_ops *ops;
 	void *opaque;
+	struct pci_bus *bus;
 	int slot;
 	int gsi;
 	u8 cap_next;			/* where the next capability goes */
@@ -57,7 +61,7 @@ struct pci_dev {
 void pci_init(struct vm *vm);
 
 /* A new function 0 in the next free slot, in command-line order. */
-struct pci_dev *pci_add(u16 vendor, u16 device, u32 class_rev,
+struct pci_dev *pci_add(struct vm *vm, u16 vendor, u16 device, u32 class_rev,
 			const struct pci_ops *ops, void *opaque,
 			const char *what);
 

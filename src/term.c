@@ -17,6 +17,7 @@
 static struct termios saved;
 static bool raw;
 static term_sink sink;
+static void *sink_opaque;
 
 void term_restore(void)
 {
@@ -46,15 +47,16 @@ void term_init(void)
 		err(EXIT_ERROR, "cannot set the terminal to raw mode");
 }
 
-void term_set_sink(term_sink s)
+void term_set_sink(term_sink s, void *opaque)
 {
 	sink = s;
+	sink_opaque = opaque;
 }
 
 static void deliver(const u8 *buf, size_t len)
 {
 	if (sink && len)
-		sink(buf, len);
+		sink(sink_opaque, buf, len);
 }
 
 static double now(void)

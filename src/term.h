@@ -14,8 +14,8 @@ void term_init(void);
 void term_restore(void);
 
 /* Where console input goes once the escapes are taken out. */
-typedef void (*term_sink)(const u8 *buf, size_t len);
-void term_set_sink(term_sink sink);
+typedef void (*term_sink)(void *opaque, const u8 *buf, size_t len);
+void term_set_sink(term_sink sink, void *opaque);
 
 /* Feed bytes read from stdin: handles Ctrl-A x, Ctrl-A Ctrl-A and the
  * triple ^C, forwards the rest to the sink. */

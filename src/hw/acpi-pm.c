@@ -1,5 +1,5 @@
 /*
- * acpi-pm.c - the ACPI fixed hardware a guest uses to power off.
+ * acpi-pm->c - the ACPI fixed hardware a guest uses to power off.
  *
  * The FADT points the guest at these ports: PM1a event block (status and
  * enable), PM1a control (where SLP_TYP + SLP_EN put the machine to
@@ -16,20 +16,20 @@
 
 #define PM_TIMER_HZ	3579545ULL
 
-static struct {
+struct acpi_pm {
 	struct vm *vm;
 	pthread_mutex_t lock;
 	u16 sts, en, cnt;
 	int sci_level;
-} pm = { .lock = PTHREAD_MUTEX_INITIALIZER, .cnt = ACPI_SCI_EN };
+};
 
-static void update_sci(void)
+static void update_sci(struct acpi_pm *pm)
 {
-	int level = (pm.sts & pm.en) != 0;
+	int level = (pm->sts & pm->en) != 0;
 
-	if (level != pm.sci_level) {
-		pm.sci_level = level;
-		vm_irq_line(pm.vm, IRQ_SCI, level);
+	if (level != pm->sci_level) {
+		pm->sci_level = level;
+		vm_irq_line(pm->vm, IRQ_SCI, level);
 	}
 }
 
@@ -60,15 +60,16 @@ static void sleep_request(u16 cnt)
  * each byte goes to the register it belongs to. */
 static void pm_io(void *opaque, u16 port, u8 *data, int size, bool write)
 {
+	struct acpi_pm *pm = opaque;
 	u32 tmr = pm_timer();
 	bool cnt_written = false;
 
-	pthread_mutex_lock(&pm.lock);
+	pthread_mutex_lock(&pm->lock);
 	for (int i = 0; i < size; i++) {
 		unsigned off = port - PORT_PM1A_EVT + i;
 		int shift = (off & 1) * 8;
-		u16 *reg = off < 2 ? &pm.sts : off < 4 ? &pm.en :
-			   off < 6 ? &pm.cnt : NULL;
+		u16 *reg = off < 2 ? &pm->sts : off < 4 ? &pm->en :
+			   off < 6 ? &pm->cnt : NULL;
 
 		if (!write) {
 			if (reg)
@@ -79,24 +80,24 @@ static void pm_io(void *opaque, u16 port, u8 *data, int size, bool write)
 				data[i] = 0xff;
 			continue;
 		}
-		if (reg == &pm.sts)
-			pm.sts &= ~(data[i] << shift);	/* write 1 to clear */
-		else if (reg == &pm.en)
-			pm.en = (pm.en & ~(0xff << shift)) | data[i] << shift;
-		else if (reg == &pm.cnt) {
-			pm.cnt = (pm.cnt & ~(0xff << shift)) | data[i] << shift;
+		if (reg == &pm->sts)
+			pm->sts &= ~(data[i] << shift);	/* write 1 to clear */
+		else if (reg == &pm->en)
+			pm->en = (pm->en & ~(0xff << shift)) | data[i] << shift;
+		else if (reg == &pm->cnt) {
+			pm->cnt = (pm->cnt & ~(0xff << shift)) | data[i] << shift;
 			cnt_written = true;
 		}
 	}
 	if (cnt_written) {
-		u16 cnt = pm.cnt;
+		u16 cnt = pm->cnt;
 
 		/* SLP_EN is write-only; SCI_EN stays on. */
-		pm.cnt = (pm.cnt & ~ACPI_SLP_EN) | ACPI_SCI_EN;
+		pm->cnt = (pm->cnt & ~ACPI_SLP_EN) | ACPI_SCI_EN;
 		sleep_request(cnt);
 	}
-	update_sci();
-	pthread_mutex_unlock(&pm.lock);
+	update_sci(pm);
+	pthread_mutex_unlock(&pm->lock);
 }
 
 /* The FADT's reset register: bit 2 (reset CPU) resets the machine. */
@@ -113,17 +114,24 @@ static void reset_io(void *opaque, u16 port, u8 *data, int size, bool write)
 }
 
 /* The power button, as SIGTERM will press it: status bit, then an SCI. */
-void acpi_pm_power_button(void)
+void acpi_pm_power_button(struct vm *vm)
 {
-	pthread_mutex_lock(&pm.lock);
-	pm.sts |= ACPI_PWRBTN_STS;
-	update_sci();
-	pthread_mutex_unlock(&pm.lock);
+	struct acpi_pm *pm = vm->pm;
+
+	pthread_mutex_lock(&pm->lock);
+	pm->sts |= ACPI_PWRBTN_STS;
+	update_sci(pm);
+	pthread_mutex_unlock(&pm->lock);
 }
 
 void acpi_pm_init(struct vm *vm)
 {
-	pm.vm = vm;
-	pio_register(PORT_PM1A_EVT, 12, pm_io, NULL);
-	pio_register(PORT_RESET, 1, reset_io, NULL);
+	struct acpi_pm *pm = malloc_or_die(sizeof(*pm));
+
+	pm->vm = vm;
+	pthread_mutex_init(&pm->lock, NULL);
+	pm->cnt = ACPI_SCI_EN;
+	vm->pm = pm;
+	pio_register(vm, PORT_PM1A_EVT, 12, pm_io, pm);
+	pio_register(vm, PORT_RESET, 1, reset_io, NULL);
 }

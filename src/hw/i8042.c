@@ -25,60 +25,60 @@
 
 #define KBD_ACK		0xfa
 
-static struct {
+struct i8042 {
 	struct vm *vm;
 	u8 cmd_byte;
 	u8 fifo[8];		/* bytes for the guest, oldest first */
 	int n;
 	bool next_is_cmd_byte;
 	u8 kbd_arg_for;		/* keyboard command awaiting its argument */
-} kbc = { .cmd_byte = 0x45 };	/* translate, system flag, IRQ 1 */
+};
 
 /* IRQ 1 is edge-triggered: one pulse per byte that arrives. */
-static void kbd_irq(void)
+static void kbd_irq(struct i8042 *k)
 {
-	vm_irq_line(kbc.vm, IRQ_KBD, 1);
-	vm_irq_line(kbc.vm, IRQ_KBD, 0);
+	vm_irq_line(k->vm, IRQ_KBD, 1);
+	vm_irq_line(k->vm, IRQ_KBD, 0);
 }
 
 /* The next byte for the guest; a byte from the keyboard interrupts when
  * it reaches the output buffer. */
-static void reply(u8 v, bool from_kbd)
+static void reply(struct i8042 *k, u8 v, bool from_kbd)
 {
-	if (kbc.n == (int)sizeof(kbc.fifo))
+	if (k->n == (int)sizeof(k->fifo))
 		return;
-	kbc.fifo[kbc.n++] = v;
-	if (kbc.n == 1 && from_kbd && (kbc.cmd_byte & CMD_KBD_INT))
-		kbd_irq();
+	k->fifo[k->n++] = v;
+	if (k->n == 1 && from_kbd && (k->cmd_byte & CMD_KBD_INT))
+		kbd_irq(k);
 }
 
-static void command(u8 c)
+static void command(struct i8042 *k, u8 c)
 {
 	switch (c) {
 	case 0x20:		/* read command byte */
-		reply(kbc.cmd_byte, false);
+		reply(k, k->cmd_byte, false);
 		break;
 	case 0x60:		/* write command byte: next data byte */
-		kbc.next_is_cmd_byte = true;
+		k->next_is_cmd_byte = true;
 		break;
 	case 0xa7:		/* disable AUX */
-		kbc.cmd_byte |= CMD_AUX_OFF;
+		k->cmd_byte |= CMD_AUX_OFF;
 		break;
 	case 0xa8:		/* enable AUX */
-		kbc.cmd_byte &= ~CMD_AUX_OFF;
+		k->cmd_byte &= ~CMD_AUX_OFF;
 		break;
 	case 0xad:		/* disable keyboard */
-		kbc.cmd_byte |= CMD_KBD_OFF;
+		k->cmd_byte |= CMD_KBD_OFF;
 		break;
 	case 0xae:		/* enable keyboard */
-		kbc.cmd_byte &= ~CMD_KBD_OFF;
+		k->cmd_byte &= ~CMD_KBD_OFF;
 		break;
 	case 0xaa:		/* controller self-test */
-		reply(0x55, false);
+		reply(k, 0x55, false);
 		break;
 	case 0xab:		/* keyboard interface test */
 	case 0xa9:		/* AUX interface test */
-		reply(0x00, false);
+		reply(k, 0x00, false);
 		break;
 	case 0xfe:		/* pulse reset */
 		verbose("i8042 reset");
@@ -91,70 +91,76 @@ static void command(u8 c)
 
 /* A byte for the keyboard itself.  It acknowledges everything; reset and
  * identify get the answers of an MF2 keyboard. */
-static void keyboard(u8 c)
+static void keyboard(struct i8042 *k, u8 c)
 {
-	if (kbc.kbd_arg_for) {	/* the argument of LEDs, rate, set... */
-		kbc.kbd_arg_for = 0;
-		reply(KBD_ACK, true);
+	if (k->kbd_arg_for) {	/* the argument of LEDs, rate, set... */
+		k->kbd_arg_for = 0;
+		reply(k, KBD_ACK, true);
 		return;
 	}
 	switch (c) {
 	case 0xff:		/* reset: ACK, then self-test passed */
-		reply(KBD_ACK, true);
-		reply(0xaa, true);
+		reply(k, KBD_ACK, true);
+		reply(k, 0xaa, true);
 		break;
 	case 0xf2:		/* identify: ACK, then the MF2 id */
-		reply(KBD_ACK, true);
-		reply(0xab, true);
-		reply(0x83, true);
+		reply(k, KBD_ACK, true);
+		reply(k, 0xab, true);
+		reply(k, 0x83, true);
 		break;
 	case 0xee:		/* echo */
-		reply(0xee, true);
+		reply(k, 0xee, true);
 		break;
 	case 0xed:		/* set LEDs */
 	case 0xf0:		/* scan code set */
 	case 0xf3:		/* typematic rate */
-		kbc.kbd_arg_for = c;
-		reply(KBD_ACK, true);
+		k->kbd_arg_for = c;
+		reply(k, KBD_ACK, true);
 		break;
 	default:		/* enable, disable, defaults... */
-		reply(KBD_ACK, true);
+		reply(k, KBD_ACK, true);
 		break;
 	}
 }
 
 static void i8042_io(void *opaque, u16 port, u8 *data, int size, bool write)
 {
+	struct i8042 *k = opaque;
+
 	if (port == PORT_I8042_CMD) {
 		if (write)
-			command(data[0]);
+			command(k, data[0]);
 		else
 			data[0] = STATUS_SYS | STATUS_KEYLOCK |
-				  (kbc.n ? STATUS_OBF : 0);
+				  (k->n ? STATUS_OBF : 0);
 		return;
 	}
 	if (write) {
-		if (kbc.next_is_cmd_byte)
-			kbc.cmd_byte = data[0];
+		if (k->next_is_cmd_byte)
+			k->cmd_byte = data[0];
 		else
-			keyboard(data[0]);
-		kbc.next_is_cmd_byte = false;
+			keyboard(k, data[0]);
+		k->next_is_cmd_byte = false;
 		return;
 	}
-	if (!kbc.n) {		/* an empty buffer reads its last byte */
-		data[0] = kbc.fifo[0];
+	if (!k->n) {		/* an empty buffer reads its last byte */
+		data[0] = k->fifo[0];
 		return;
 	}
-	data[0] = kbc.fifo[0];
-	memmove(kbc.fifo, kbc.fifo + 1, --kbc.n);
+	data[0] = k->fifo[0];
+	memmove(k->fifo, k->fifo + 1, --k->n);
 	/* The next byte in line is a new arrival. */
-	if (kbc.n && (kbc.cmd_byte & CMD_KBD_INT))
-		kbd_irq();
+	if (k->n && (k->cmd_byte & CMD_KBD_INT))
+		kbd_irq(k);
 }
 
 void i8042_init(struct vm *vm)
 {
-	kbc.vm = vm;
-	pio_register(PORT_I8042_DATA, 1, i8042_io, NULL);
-	pio_register(PORT_I8042_CMD, 1, i8042_io, NULL);
+	struct i8042 *k = malloc_or_die(sizeof(*k));
+
+	k->vm = vm;
+	k->cmd_byte = 0x45;	/* translate, system flag, IRQ 1 */
+	vm->i8042 = k;
+	pio_register(vm, PORT_I8042_DATA, 1, i8042_io, k);
+	pio_register(vm, PORT_I8042_CMD, 1, i8042_io, k);
 }

@@ -41,6 +41,6 @@ static void ignored_io(void *opaque, u16 port, u8 *data, int size, bool write)
 void ignored_init(struct vm *vm)
 {
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
-		pio_register(ranges[i].base, ranges[i].len, ignored_io,
+		pio_register(vm, ranges[i].base, ranges[i].len, ignored_io,
 			     (void *)ranges[i].why);
 }

@@ -25,5 +25,5 @@ static void pvpanic_io(void *opaque, u16 port, u8 *data, int size, bool write)
 
 void pvpanic_init(struct vm *vm)
 {
-	pio_register(PORT_PVPANIC, 1, pvpanic_io, NULL);
+	pio_register(vm, PORT_PVPANIC, 1, pvpanic_io, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * rtc.c - the MC146818 real-time clock and its CMOS RAM, ports 0x70-0x71.
+ * rtc->c - the MC146818 real-time clock and its CMOS RAM, ports 0x70-0x71.
  *
  * A PC kernel reads the date from here at boot, and without one Linux
  * polls the missing chip for seconds and starts its clock in 1970.  The
@@ -37,15 +37,11 @@ enum {
  * clear has that long to read all the time registers consistently. */
 #define UIP_NS		244000
 
-static struct {
+struct rtc {
 	pthread_mutex_t lock;
 	u8 index;
 	u8 cmos[128];
 	time_t offset;		/* guest seconds minus host seconds */
-} rtc = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cmos = { [REG_A] = A_DIVIDER | A_RATE, [REG_B] = B_24H,
-		  [REG_D] = D_VRT },
 };
 
 /* The host's time in seconds: clock_gettime(), which the vCPU thread's
@@ -110,46 +106,46 @@ static bool is_time_reg(u8 reg)
 	return reg <= REG_YEAR || reg == REG_CENTURY;
 }
 
-static u8 to_chip(int v)
+static u8 to_chip(const struct rtc *rtc, int v)
 {
-	return (rtc.cmos[REG_B] & B_BINARY) ? v : (v / 10) << 4 | v % 10;
+	return (rtc->cmos[REG_B] & B_BINARY) ? v : (v / 10) << 4 | v % 10;
 }
 
-static int from_chip(u8 v)
+static int from_chip(const struct rtc *rtc, u8 v)
 {
-	return (rtc.cmos[REG_B] & B_BINARY) ? v : (v >> 4) * 10 + (v & 0x0f);
+	return (rtc->cmos[REG_B] & B_BINARY) ? v : (v >> 4) * 10 + (v & 0x0f);
 }
 
 /* The guest's present time into the time registers, in its format. */
-static void latch(void)
+static void latch(struct rtc *rtc)
 {
-	struct date d = date_of(host_now() + rtc.offset);
-	u8 *c = rtc.cmos;
+	struct date d = date_of(host_now() + rtc->offset);
+	u8 *c = rtc->cmos;
 
-	c[REG_SEC] = to_chip(d.sec);
-	c[REG_MIN] = to_chip(d.min);
+	c[REG_SEC] = to_chip(rtc, d.sec);
+	c[REG_MIN] = to_chip(rtc, d.min);
 	if (c[REG_B] & B_24H)
-		c[REG_HOUR] = to_chip(d.hour);
+		c[REG_HOUR] = to_chip(rtc, d.hour);
 	else
-		c[REG_HOUR] = to_chip(d.hour % 12 ? d.hour % 12 : 12) |
+		c[REG_HOUR] = to_chip(rtc, d.hour % 12 ? d.hour % 12 : 12) |
 			      (d.hour >= 12 ? HOUR_PM : 0);
-	c[REG_WDAY] = to_chip(d.wday + 1);
-	c[REG_MDAY] = to_chip(d.mday);
-	c[REG_MON] = to_chip(d.mon);
-	c[REG_YEAR] = to_chip(d.year % 100);
-	c[REG_CENTURY] = to_chip(d.year / 100);
+	c[REG_WDAY] = to_chip(rtc, d.wday + 1);
+	c[REG_MDAY] = to_chip(rtc, d.mday);
+	c[REG_MON] = to_chip(rtc, d.mon);
+	c[REG_YEAR] = to_chip(rtc, d.year % 100);
+	c[REG_CENTURY] = to_chip(rtc, d.year / 100);
 }
 
 /* The guest wrote the time registers: they are its clock from now on. */
-static void commit(void)
+static void commit(struct rtc *rtc)
 {
-	u8 *c = rtc.cmos;
+	u8 *c = rtc->cmos;
 	struct date d = {
-		.sec = from_chip(c[REG_SEC]), .min = from_chip(c[REG_MIN]),
-		.hour = from_chip(c[REG_HOUR] & ~HOUR_PM),
-		.mday = from_chip(c[REG_MDAY]), .mon = from_chip(c[REG_MON]),
-		.year = from_chip(c[REG_CENTURY]) * 100 +
-			from_chip(c[REG_YEAR]),
+		.sec = from_chip(rtc, c[REG_SEC]), .min = from_chip(rtc, c[REG_MIN]),
+		.hour = from_chip(rtc, c[REG_HOUR] & ~HOUR_PM),
+		.mday = from_chip(rtc, c[REG_MDAY]), .mon = from_chip(rtc, c[REG_MON]),
+		.year = from_chip(rtc, c[REG_CENTURY]) * 100 +
+			from_chip(rtc, c[REG_YEAR]),
 	};
 	time_t t;
 
@@ -161,86 +157,95 @@ static void commit(void)
 		return;
 	}
 	t = seconds_of(&d);
-	rtc.offset = t - host_now();
+	rtc->offset = t - host_now();
 	verbose("rtc: the guest set its clock, %+lld s from ours",
-		(long long)rtc.offset);
+		(long long)rtc->offset);
 }
 
-static bool update_in_progress(void)
+static bool update_in_progress(const struct rtc *rtc)
 {
 	struct timespec ts;
 
-	if (rtc.cmos[REG_B] & B_SET)
+	if (rtc->cmos[REG_B] & B_SET)
 		return false;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_nsec >= 1000000000L - UIP_NS;
 }
 
-static u8 rtc_read(u8 reg)
+static u8 rtc_read(struct rtc *rtc, u8 reg)
 {
-	bool set = rtc.cmos[REG_B] & B_SET;
+	bool set = rtc->cmos[REG_B] & B_SET;
 
 	if (is_time_reg(reg) && !set)
-		latch();
+		latch(rtc);
 	switch (reg) {
 	case REG_A:
-		return (rtc.cmos[REG_A] & ~A_UIP) |
-		       (update_in_progress() ? A_UIP : 0);
+		return (rtc->cmos[REG_A] & ~A_UIP) |
+		       (update_in_progress(rtc) ? A_UIP : 0);
 	case REG_C:		/* no interrupt flags: none are raised */
 		return 0;
 	default:
-		return rtc.cmos[reg];
+		return rtc->cmos[reg];
 	}
 }
 
-static void rtc_write(u8 reg, u8 v)
+static void rtc_write(struct rtc *rtc, u8 reg, u8 v)
 {
-	bool was_set = rtc.cmos[REG_B] & B_SET;
+	bool was_set = rtc->cmos[REG_B] & B_SET;
 
 	switch (reg) {
 	case REG_A:		/* UIP is the chip's, not the guest's */
-		rtc.cmos[REG_A] = v & ~A_UIP;
+		rtc->cmos[REG_A] = v & ~A_UIP;
 		break;
 	case REG_B:
 		/* Setting SET freezes the registers for the guest to fill
 		 * in; clearing it starts the clock from what it wrote. */
 		if (!was_set && (v & B_SET))
-			latch();
-		rtc.cmos[REG_B] = v;
+			latch(rtc);
+		rtc->cmos[REG_B] = v;
 		if (was_set && !(v & B_SET))
-			commit();
+			commit(rtc);
 		break;
 	case REG_C:		/* read-only */
 	case REG_D:
 		break;
 	default:
 		if (is_time_reg(reg) && !was_set)
-			latch();
-		rtc.cmos[reg] = v;
+			latch(rtc);
+		rtc->cmos[reg] = v;
 		if (is_time_reg(reg) && !was_set)
-			commit();
+			commit(rtc);
 		break;
 	}
 }
 
 static void rtc_io(void *opaque, u16 port, u8 *data, int size, bool write)
 {
-	pthread_mutex_lock(&rtc.lock);
+	struct rtc *rtc = opaque;
+
+	pthread_mutex_lock(&rtc->lock);
 	if (port == PORT_RTC_INDEX) {
 		/* Bit 7 masks NMIs on a PC; we have none to mask. */
 		if (write)
-			rtc.index = data[0] & 0x7f;
+			rtc->index = data[0] & 0x7f;
 		else
-			data[0] = rtc.index;
+			data[0] = rtc->index;
 	} else if (write) {
-		rtc_write(rtc.index, data[0]);
+		rtc_write(rtc, rtc->index, data[0]);
 	} else {
-		data[0] = rtc_read(rtc.index);
+		data[0] = rtc_read(rtc, rtc->index);
 	}
-	pthread_mutex_unlock(&rtc.lock);
+	pthread_mutex_unlock(&rtc->lock);
 }
 
 void rtc_init(struct vm *vm)
 {
-	pio_register(PORT_RTC_INDEX, 2, rtc_io, NULL);
+	struct rtc *rtc = malloc_or_die(sizeof(*rtc));
+
+	pthread_mutex_init(&rtc->lock, NULL);
+	rtc->cmos[REG_A] = A_DIVIDER | A_RATE;
+	rtc->cmos[REG_B] = B_24H;
+	rtc->cmos[REG_D] = D_VRT;
+	vm->rtc = rtc;
+	pio_register(vm, PORT_RTC_INDEX, 2, rtc_io, rtc);
 }

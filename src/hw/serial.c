@@ -32,7 +32,7 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
 #define FIFO_SIZE	4096
 
-static struct uart {
+struct uart {
 	struct vm *vm;
 	pthread_mutex_t lock;
 	u8 ier, fcr, lcr, mcr, scr, dll, dlm;
@@ -40,7 +40,7 @@ static struct uart {
 	int irq_level;
 	u8 fifo[FIFO_SIZE];
 	unsigned head, count;
-} com1 = { .lock = PTHREAD_MUTEX_INITIALIZER };
+};
 
 /* The line is level-triggered: up while anything enabled is pending. */
 static void update_irq(struct uart *u)
@@ -176,9 +176,9 @@ static void uart_io(void *opaque, u16 port, u8 *data, int size, bool write)
 		memset(data + 1, 0xff, size - 1);
 }
 
-void serial_input(const u8 *buf, size_t len)
+void serial_input(struct vm *vm, const u8 *buf, size_t len)
 {
-	struct uart *u = &com1;
+	struct uart *u = vm->serial;
 
 	pthread_mutex_lock(&u->lock);
 	for (size_t i = 0; i < len; i++)
@@ -189,9 +189,13 @@ void serial_input(const u8 *buf, size_t len)
 
 void serial_init(struct vm *vm)
 {
-	com1.vm = vm;
-	com1.dll = 12;		/* 9600 baud, as a BIOS leaves it */
-	com1.lcr = 0x03;	/* 8N1 */
-	com1.mcr = 0x08;	/* OUT2 */
-	pio_register(PORT_COM1, 8, uart_io, &com1);
+	struct uart *u = malloc_or_die(sizeof(*u));
+
+	pthread_mutex_init(&u->lock, NULL);
+	u->vm = vm;
+	u->dll = 12;		/* 9600 baud, as a BIOS leaves it */
+	u->lcr = 0x03;		/* 8N1 */
+	u->mcr = 0x08;		/* OUT2 */
+	vm->serial = u;
+	pio_register(vm, PORT_COM1, 8, uart_io, u);
 }

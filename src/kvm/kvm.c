@@ -279,13 +279,13 @@ static void kvm_vcpu_init(struct vm *vm)
 }
 
 /* Port I/O: "rep outsb" arrives as one exit with count > 1. */
-static void handle_io(struct kvm_run *run)
+static void handle_io(struct vm *vm, struct kvm_run *run)
 {
 	u8 *p = (u8 *)run + run->io.data_offset;
 	bool write = run->io.direction == KVM_EXIT_IO_OUT;
 
 	for (u32 i = 0; i < run->io.count; i++, p += run->io.size)
-		pio_dispatch(run->io.port, p, run->io.size, write);
+		pio_dispatch(vm, run->io.port, p, run->io.size, write);
 }
 
 static void crashed(struct kvm *k, const char *what)
@@ -315,10 +315,10 @@ static void kvm_vcpu_run(struct vm *vm)
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			handle_io(run);
+			handle_io(vm, run);
 			break;
 		case KVM_EXIT_MMIO:
-			mmio_dispatch(run->mmio.phys_addr, run->mmio.data,
+			mmio_dispatch(vm, run->mmio.phys_addr, run->mmio.data,
 				      run->mmio.len, run->mmio.is_write);
 			break;
 		case KVM_EXIT_SHUTDOWN:

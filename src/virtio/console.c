@@ -30,7 +30,7 @@ struct virtio_console_config {
 	u32 emerg_wr;
 } __attribute__((packed));
 
-static struct console {
+struct console {
 	int out_fd;
 	int input_fd;			/* eventfd: input arrived */
 	bool ready;			/* the driver has asked for input */
@@ -42,71 +42,71 @@ static struct console {
 
 	struct virtio_console_config config;
 	struct virtio_ops ops;
-} con = {
-	.out_fd = -1,
-	.input_fd = -1,
-	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-bool console_ready(void)
+bool console_ready(struct vm *vm)
 {
-	return __atomic_load_n(&con.ready, __ATOMIC_ACQUIRE);
+	struct console *con = vm->console->priv;
+
+	return __atomic_load_n(&con->ready, __ATOMIC_ACQUIRE);
 }
 
 /*L:732 More than 64 KiB of typing the guest has not read means nobody is
  * reading: the excess is dropped rather than kept forever. */
-void console_input(const u8 *buf, size_t len)
+void console_input(struct vm *vm, const u8 *buf, size_t len)
 {
+	struct console *con = vm->console->priv;
 	u64 one = 1;
 	size_t i;
 
-	pthread_mutex_lock(&con.lock);
-	for (i = 0; i < len && con.len < INPUT_MAX; i++, con.len++)
-		con.buf[(con.head + con.len) % INPUT_MAX] = buf[i];
-	pthread_mutex_unlock(&con.lock);
-	if (con.input_fd >= 0 && write(con.input_fd, &one, sizeof(one)) < 0)
+	pthread_mutex_lock(&con->lock);
+	for (i = 0; i < len && con->len < INPUT_MAX; i++, con->len++)
+		con->buf[(con->head + con->len) % INPUT_MAX] = buf[i];
+	pthread_mutex_unlock(&con->lock);
+	if (con->input_fd >= 0 && write(con->input_fd, &one, sizeof(one)) < 0)
 		warn("virtio-console: cannot wake the input thread");
 }
 
 /* Move buffered keystrokes into the guest's buffers; returns the count. */
-static u32 take_input(const struct iovec *iov, unsigned n)
+static u32 take_input(struct console *con, const struct iovec *iov,
+		      unsigned n)
 {
 	size_t done = 0, take;
 
-	pthread_mutex_lock(&con.lock);
-	for (unsigned i = 0; i < n && con.len; i++) {
-		for (size_t j = 0; j < iov[i].iov_len && con.len; j += take) {
-			take = INPUT_MAX - con.head;
-			if (take > con.len)
-				take = con.len;
+	pthread_mutex_lock(&con->lock);
+	for (unsigned i = 0; i < n && con->len; i++) {
+		for (size_t j = 0; j < iov[i].iov_len && con->len; j += take) {
+			take = INPUT_MAX - con->head;
+			if (take > con->len)
+				take = con->len;
 			if (take > iov[i].iov_len - j)
 				take = iov[i].iov_len - j;
-			memcpy((u8 *)iov[i].iov_base + j, con.buf + con.head,
+			memcpy((u8 *)iov[i].iov_base + j, con->buf + con->head,
 			       take);
-			con.head = (con.head + take) % INPUT_MAX;
-			con.len -= take;
+			con->head = (con->head + take) % INPUT_MAX;
+			con->len -= take;
 			done += take;
 		}
 	}
-	pthread_mutex_unlock(&con.lock);
+	pthread_mutex_unlock(&con->lock);
 	return done;
 }
 
-static bool have_input(void)
+static bool have_input(struct console *con)
 {
 	bool any;
 
-	pthread_mutex_lock(&con.lock);
-	any = con.len != 0;
-	pthread_mutex_unlock(&con.lock);
+	pthread_mutex_lock(&con->lock);
+	any = con->len != 0;
+	pthread_mutex_unlock(&con->lock);
 	return any;
 }
 
 /* Sleep until there is input, or until the queue must stop. */
-static bool wait_input(struct virtqueue *vq)
+static bool wait_input(struct console *con, struct virtqueue *vq)
 {
 	struct pollfd p[2] = {
-		{ .fd = con.input_fd, .events = POLLIN },
+		{ .fd = con->input_fd, .events = POLLIN },
 		{ .fd = vq->kick_fd, .events = POLLIN },
 	};
 	u64 n;
@@ -114,13 +114,13 @@ static bool wait_input(struct virtqueue *vq)
 	for (;;) {
 		if (vq->stopping)
 			return false;
-		if (have_input())
+		if (have_input(con))
 			return true;
 		if (poll(p, 2, -1) < 0 && errno != EINTR) {
 			warn("virtio-console: poll");
 			return false;
 		}
-		if (p[0].revents && read(con.input_fd, &n, sizeof(n)) < 0 &&
+		if (p[0].revents && read(con->input_fd, &n, sizeof(n)) < 0 &&
 		    errno != EAGAIN && errno != EINTR)
 			warn("virtio-console: input eventfd");
 		if (p[1].revents)
@@ -134,6 +134,7 @@ static bool wait_input(struct virtqueue *vq)
  * a console is about latency, not throughput. */
 static void console_rx(struct virtqueue *vq)
 {
+	struct console *con = vq->dev->priv;
 	struct iovec iov[VQ_MAX_IOV];
 	unsigned out, in;
 	int head;
@@ -145,10 +146,10 @@ static void console_rx(struct virtqueue *vq)
 				      "and %u writable parts", out, in);
 			return;
 		}
-		__atomic_store_n(&con.ready, true, __ATOMIC_RELEASE);
-		if (!wait_input(vq))
+		__atomic_store_n(&con->ready, true, __ATOMIC_RELEASE);
+		if (!wait_input(con, vq))
 			return;
-		len = take_input(iov, in);
+		len = take_input(con, iov, in);
 		vq_push(vq, head, len);
 		vq_interrupt(vq);
 	}
@@ -172,7 +173,9 @@ static void console_tx(struct virtqueue *vq)
  * the keystrokes: the next driver gets them. */
 static void console_reset(struct virtio_dev *d)
 {
-	__atomic_store_n(&con.ready, false, __ATOMIC_RELEASE);
+	struct console *con = d->priv;
+
+	__atomic_store_n(&con->ready, false, __ATOMIC_RELEASE);
 }
 
 static const struct virtio_ops console_ops = {
@@ -187,22 +190,24 @@ static const struct virtio_ops console_ops = {
 
 void console_add(struct vm *vm, int out_fd)
 {
+	struct console *con = malloc_or_die(sizeof(*con));
 	struct winsize ws;
 
-	con.out_fd = out_fd;
-	con.input_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (con.input_fd < 0)
+	pthread_mutex_init(&con->lock, NULL);
+	con->out_fd = out_fd;
+	con->input_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (con->input_fd < 0)
 		err(EXIT_ERROR, "virtio-console: eventfd");
-	con.ops = console_ops;
+	con->ops = console_ops;
 
 	/* The terminal's size, so that full-screen programs in the guest
 	 * start out right (it is not updated when the window changes). */
 	if (isatty(out_fd) && ioctl(out_fd, TIOCGWINSZ, &ws) == 0 &&
 	    ws.ws_col && ws.ws_row) {
-		con.config.cols = ws.ws_col;
-		con.config.rows = ws.ws_row;
-		con.ops.features = 1ULL << VIRTIO_CONSOLE_F_SIZE;
+		con->config.cols = ws.ws_col;
+		con->config.rows = ws.ws_row;
+		con->ops.features = 1ULL << VIRTIO_CONSOLE_F_SIZE;
 	}
-	con.config.max_nr_ports = 1;
-	virtio_add(vm, &con.ops, &con, &con.config);
+	con->config.max_nr_ports = 1;
+	virtio_add(vm, &con->ops, &con, &con->config);
 }

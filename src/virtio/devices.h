@@ -22,10 +22,10 @@ void rng_add(struct vm *vm);
 void console_add(struct vm *vm, int out_fd);
 
 /* Has the guest's driver started the console and asked for input yet? */
-bool console_ready(void);
+bool console_ready(struct vm *vm);
 
 /* Keystrokes for the guest (main thread); kept, within reason, until the
  * driver takes them. */
-void console_input(const u8 *buf, size_t len);
+void console_input(struct vm *vm, const u8 *buf, size_t len);
 
 #endif

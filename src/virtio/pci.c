@@ -13,7 +13,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "hv.h"
 #include "pci.h"
 #include "virtio/virtio.h"
 
@@ -57,8 +56,6 @@ struct vpci {
 	int irq_fd[MSIX_VECTORS];
 	int intx;			/* INTx line level */
 };
-
-static int next_gsi = 24;
 
 static struct virtqueue *selected(struct vpci *p)
 {
@@ -139,15 +136,14 @@ static void bind_notify(struct vpci *p, struct virtqueue *vq, bool on)
 	u64 bar = p->pci->bar_addr[0];
 
 	if (vq->notify_addr) {
-		vm->hv->ioeventfd(vm, vq->kick_fd, vq->notify_addr, 2, false,
-				  false);
+		vm_ioeventfd(vm, vq->kick_fd, vq->notify_addr, 2, false, false);
 		vq->notify_addr = 0;
 	}
 	if (!on || !bar || !vq->enabled)
 		return;
 	vq->notify_addr = bar + NOTIFY_OFF + NOTIFY_MULT * vq->index;
-	if (vm->hv->ioeventfd(vm, vq->kick_fd, vq->notify_addr, 2, false,
-			      true) < 0) {
+	if (vm_ioeventfd(vm, vq->kick_fd, vq->notify_addr, 2, false,
+			 true) < 0) {
 		verbose("%s: no ioeventfd (%s): doorbells exit to us",
 			p->pci->name, strerror(errno));
 		vq->notify_addr = 0;
@@ -413,8 +409,8 @@ static void msix_update(struct vpci *p, int v)
 	struct msix_entry *e = &p->msix[v];
 	struct vm *vm = p->dev->vm;
 
-	if (vm->hv->msi_route(vm, p->gsi[v], (u64)e->addr_hi << 32 |
-			      e->addr_lo, e->data) < 0)
+	if (vm_msi_route(vm, p->gsi[v], (u64)e->addr_hi << 32 | e->addr_lo,
+			 e->data) < 0)
 		warn("%s: cannot route MSI-X vector %d", p->pci->name, v);
 	if (!(e->ctrl & 1) && p->pending[v])
 		msix_fire(p, v);
@@ -550,9 +546,11 @@ struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
 	p->dev = d;
 	p->msix_config = NO_VECTOR;
 
-	pd = pci_add(0x1af4, 0x1040 + ops->device_id, ops->pci_class << 8 | 1,
-		     &virtio_pci_ops, p, ops->name);
+	pd = pci_add(vm, 0x1af4, 0x1040 + ops->device_id,
+		     ops->pci_class << 8 | 1, &virtio_pci_ops, p, ops->name);
 	p->pci = pd;
+	pci_set16(pd, PCI_SUBSYSTEM_VENDOR, 0x1af4);
+	pci_set16(pd, PCI_SUBSYSTEM_ID, 0x0040);	/* virtio 1.0 */
 	pci_add_bar(pd, 0, BAR0_SIZE);
 	pci_add_bar(pd, 1, BAR1_SIZE);
 
@@ -577,9 +575,9 @@ struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
 
 	for (int v = 0; v < MSIX_VECTORS; v++) {
 		p->msix[v].ctrl = 1;		/* masked at reset */
-		p->gsi[v] = next_gsi++;
+		p->gsi[v] = vm_gsi_alloc(vm);
 		p->irq_fd[v] = new_eventfd();
-		if (vm->hv->irqfd(vm, p->irq_fd[v], p->gsi[v], true) < 0)
+		if (vm_irqfd(vm, p->irq_fd[v], p->gsi[v], true) < 0)
 			verbose("%s: no irqfd for vector %d: %s", pd->name, v,
 				strerror(errno));
 	}

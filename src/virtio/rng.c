@@ -14,24 +14,25 @@
 #include "virtio/devices.h"
 #include "virtio/virtio.h"
 
-/* /dev/urandom, opened only if the kernel has no getrandom(). */
-static int urandom_fd = -1;
+struct rng {
+	int urandom_fd;	/* opened only if the kernel has no getrandom() */
+};
 
 /* Fill @len bytes at @p; the host pool never runs dry, so this only
  * fails if the host is badly broken. */
-static bool fill(u8 *p, size_t len)
+static bool fill(struct rng *r, u8 *p, size_t len)
 {
 	ssize_t n;
 
 	while (len) {
-		if (urandom_fd < 0)
+		if (r->urandom_fd < 0)
 			n = getrandom(p, len, 0);
 		else
-			n = read(urandom_fd, p, len);
+			n = read(r->urandom_fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == ENOSYS && urandom_fd < 0) {
-			urandom_fd = open_or_die("/dev/urandom", O_RDONLY);
+		if (n < 0 && errno == ENOSYS && r->urandom_fd < 0) {
+			r->urandom_fd = open_or_die("/dev/urandom", O_RDONLY);
 			continue;
 		}
 		if (n <= 0)
@@ -44,6 +45,7 @@ static bool fill(u8 *p, size_t len)
 
 static void rng_request(struct virtqueue *vq)
 {
+	struct rng *r = vq->dev->priv;
 	struct iovec iov[VQ_MAX_IOV];
 	unsigned out, in, i;
 	int head;
@@ -53,7 +55,7 @@ static void rng_request(struct virtqueue *vq)
 		/* Readable buffers mean nothing here: skip them. */
 		len = 0;
 		for (i = out; i < out + in; i++) {
-			if (!fill(iov[i].iov_base, iov[i].iov_len)) {
+			if (!fill(r, iov[i].iov_base, iov[i].iov_len)) {
 				warn("virtio-rng: no entropy from the host");
 				break;
 			}
@@ -73,5 +75,8 @@ static const struct virtio_ops rng_ops = {
 
 void rng_add(struct vm *vm)
 {
-	virtio_add(vm, &rng_ops, NULL, NULL);
+	struct rng *r = malloc_or_die(sizeof(*r));
+
+	r->urandom_fd = -1;
+	virtio_add(vm, &rng_ops, r, NULL);
 }
