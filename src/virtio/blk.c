@@ -340,7 +340,6 @@ static void blk_request(struct virtqueue *vq)
 static const struct virtio_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
-	.pci_class = 0x018000,		/* mass storage, "other" */
 	.num_queues = 1,
 	.service = { blk_request },
 	.config_size = sizeof(struct virtio_blk_config),

@@ -181,7 +181,6 @@ static void console_reset(struct virtio_dev *d)
 static const struct virtio_ops console_ops = {
 	.name = "virtio-console",
 	.device_id = VIRTIO_ID_CONSOLE,
-	.pci_class = 0x078000,		/* "other" communication device */
 	.num_queues = 2,
 	.service = { console_rx, console_tx },
 	.config_size = sizeof(struct virtio_console_config),

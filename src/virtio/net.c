@@ -206,7 +206,6 @@ static void net_tx(struct virtqueue *vq)
 static const struct virtio_ops net_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
-	.pci_class = 0x020000,		/* Ethernet controller */
 	.features = F(CSUM) | F(GUEST_CSUM) | F(MAC) | F(GUEST_TSO4) |
 		    F(GUEST_TSO6) | F(GUEST_ECN) | F(HOST_TSO4) |
 		    F(HOST_TSO6) | F(HOST_ECN) | F(STATUS),

@@ -5,12 +5,13 @@
  * MSI-X table.  Doorbell writes never reach this file while the queue is
  * enabled: the backend turns them into eventfd signals for the queue's
  * thread.  What does reach us is configuration: features, status, queue
- * addresses -- and every rule the driver might break on the way.
+ * addresses, which go to the virtio core (virtio/core.c).  Only here do
+ * virtio devices meet PCI: the class codes, capabilities and MSI-X.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "pci.h"
@@ -18,7 +19,7 @@
 
 /* BAR0 layout, 16 KiB: one page per structure. */
 #define COMMON_OFF	0x0000
-#define COMMON_LEN	0x38
+#define COMMON_LEN	sizeof(struct virtio_pci_common_cfg)
 #define ISR_OFF		0x1000
 #define DEVICE_OFF	0x2000
 #define NOTIFY_OFF	0x3000
@@ -30,7 +31,7 @@
 #define MSIX_PBA	0x800
 #define BAR1_SIZE	0x1000
 #define MSIX_VECTORS	(VIRTIO_MAX_QUEUES + 1)
-#define NO_VECTOR	0xffff
+#define NO_VECTOR	VIRTIO_MSI_NO_VECTOR
 
 #define CAP_VNDR	0x09
 #define CAP_MSIX	0x11
@@ -47,7 +48,6 @@ struct vpci {
 	struct virtio_dev *dev;
 	struct pci_dev *pci;
 	u32 dfselect, gfselect;
-	u64 driver_features;
 	u16 queue_select, msix_config;
 	u8 msix_cap, cfg_cap;
 	struct msix_entry msix[MSIX_VECTORS];
@@ -99,40 +99,30 @@ static void intx_update(struct vpci *p)
 	}
 }
 
-/* An interrupt: the MSI-X vector, or (MSI-X off) the ISR bit on INTx. */
-static void raise_irq(struct virtio_dev *d, u16 vector, u8 isr_bit)
+/* An interrupt: the MSI-X vector, or (MSI-X off) the ISR bit on INTx:
+ * bit 0 for a queue, bit 1 for a configuration change. */
+static void pci_notify(struct virtio_dev *d, struct virtqueue *vq)
 {
 	struct vpci *p = d->transport;
+	u16 vector = vq ? vq->vector : p->msix_config;
 
 	pthread_mutex_lock(&d->lock);
-	if (isr_bit == 2)
-		d->config_gen++;
 	if (msix_on(p)) {
 		if (vector != NO_VECTOR)
 			msix_fire(p, vector);
 	} else {
-		d->isr |= isr_bit;
+		d->isr |= vq ? 1 : 2;
 		intx_update(p);
 	}
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Called from a queue's thread: it raises the interrupt itself. */
-void virtio_transport_irq(struct virtio_dev *d, struct virtqueue *vq)
-{
-	raise_irq(d, vq->msix_vector, 1);
-}
-
-void virtio_config_changed(struct virtio_dev *d)
-{
-	raise_irq(d, ((struct vpci *)d->transport)->msix_config, 2);
-}
-
 /* Doorbells: bound to the queue's eventfd while the queue is enabled and
  * BAR0 decodes.  Called on enable, on reset and when the BAR moves. */
-static void bind_notify(struct vpci *p, struct virtqueue *vq, bool on)
+static void bind_doorbell(struct virtio_dev *d, struct virtqueue *vq, bool on)
 {
-	struct vm *vm = p->dev->vm;
+	struct vpci *p = d->transport;
+	struct vm *vm = d->vm;
 	u64 bar = p->pci->bar_addr[0];
 
 	if (vq->notify_addr) {
@@ -157,135 +147,82 @@ static void bar_moved(struct pci_dev *pd, int bar, u64 old, u64 new)
 	if (bar != 0)
 		return;
 	for (int i = 0; i < p->dev->ops->num_queues; i++)
-		bind_notify(p, &p->dev->vq[i], true);
+		bind_doorbell(p->dev, &p->dev->vq[i], true);
 }
 
-/*L:610 Reset, by writing 0 to the status: the queue threads stop (each
- * finishes the request in hand), the rings are forgotten, and the device
- * forgets whatever it keeps. */
-void virtio_reset(struct virtio_dev *d)
+/* The core reset the device: MSI-X and INTx state are ours to forget. */
+static void pci_reset(struct virtio_dev *d)
 {
 	struct vpci *p = d->transport;
 
-	for (int i = 0; i < d->ops->num_queues; i++) {
-		struct virtqueue *vq = &d->vq[i];
-
-		vq_stop(vq);
-		vq->enabled = false;
-		bind_notify(p, vq, false);
-		vq->size = VQ_MAX_SIZE;
-		vq->msix_vector = NO_VECTOR;
-		vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
-	}
-	if (d->ops->reset)
-		d->ops->reset(d);
 	pthread_mutex_lock(&d->lock);
-	d->status = 0;
-	d->features = 0;
-	d->isr = 0;
 	intx_update(p);
 	pthread_mutex_unlock(&d->lock);
-	p->driver_features = 0;
 	p->msix_config = NO_VECTOR;
 }
 
-static u64 offered(struct virtio_dev *d)
-{
-	return d->ops->features | (1ULL << VIRTIO_F_VERSION_1) |
-	       (1ULL << VIRTIO_F_EVENT_IDX) | (1ULL << VIRTIO_F_INDIRECT_DESC);
-}
-
-static void set_status(struct vpci *p, u8 v)
-{
-	struct virtio_dev *d = p->dev;
-	u8 old = d->status;
-
-	if (v == 0) {
-		virtio_reset(d);
-		return;
-	}
-	/* FEATURES_OK only sticks if we can live with what was chosen
-	 * (3.1.1): a subset of ours, and virtio 1.0 itself. */
-	if ((v & VIRTIO_S_FEATURES_OK) && !(old & VIRTIO_S_FEATURES_OK)) {
-		u64 f = p->driver_features;
-
-		if ((f & ~offered(d)) || !(f & (1ULL << VIRTIO_F_VERSION_1)))
-			v &= ~VIRTIO_S_FEATURES_OK;
-		else
-			d->features = f;
-	}
-	pthread_mutex_lock(&d->lock);
-	d->status = v | (old & VIRTIO_S_NEEDS_RESET);
-	pthread_mutex_unlock(&d->lock);
-
-	if ((v & VIRTIO_S_DRIVER_OK) && !(old & VIRTIO_S_DRIVER_OK)) {
-		if (!(v & VIRTIO_S_FEATURES_OK)) {
-			virtio_broken(d, "DRIVER_OK without FEATURES_OK");
-			return;
-		}
-		if (d->ops->start)
-			d->ops->start(d);
-		for (int i = 0; i < d->ops->num_queues; i++)
-			vq_start(&d->vq[i]);
-	}
-}
-
-static void enable_queue(struct vpci *p, struct virtqueue *vq)
-{
-	struct virtio_dev *d = p->dev;
-
-	if (vq->enabled)
-		return;
-	if (!vq->size || vq->size > VQ_MAX_SIZE || (vq->size & (vq->size - 1))) {
-		virtio_broken(d, "queue %d: size %u is not a power of two "
-			      "up to %u", vq->index, vq->size, VQ_MAX_SIZE);
-		return;
-	}
-	if (!(d->status & VIRTIO_S_FEATURES_OK)) {
-		virtio_broken(d, "queue %d enabled before FEATURES_OK",
-			      vq->index);
-		return;
-	}
-	vq->enabled = true;
-	bind_notify(p, vq, true);
-	if (d->status & VIRTIO_S_DRIVER_OK)
-		vq_start(vq);
-}
-
 /* The common configuration structure, as the driver would read it now. */
-static void common_image(struct vpci *p, u8 *img)
+static void common_image(struct vpci *p, struct virtio_pci_common_cfg *c)
 {
 	struct virtio_dev *d = p->dev;
 	struct virtqueue *vq = selected(p);
-	u64 f = offered(d);
-	u32 dfeat = p->dfselect == 0 ? (u32)f : p->dfselect == 1 ? f >> 32 : 0;
-	u32 gfeat = p->gfselect == 0 ? (u32)p->driver_features :
-		    p->gfselect == 1 ? p->driver_features >> 32 : 0;
+	u64 f = virtio_offered(d), g = d->driver_features;
 
-	memset(img, 0, COMMON_LEN);
-	memcpy(img + 0x00, &p->dfselect, 4);
-	memcpy(img + 0x04, &dfeat, 4);
-	memcpy(img + 0x08, &p->gfselect, 4);
-	memcpy(img + 0x0c, &gfeat, 4);
-	memcpy(img + 0x10, &p->msix_config, 2);
-	memcpy(img + 0x12, &(u16){ d->ops->num_queues }, 2);
-	img[0x14] = d->status;
-	img[0x15] = d->config_gen;
-	memcpy(img + 0x16, &p->queue_select, 2);
+	memset(c, 0, sizeof(*c));
+	c->device_feature_select = p->dfselect;
+	c->device_feature = p->dfselect < 2 ? f >> (32 * p->dfselect) : 0;
+	c->driver_feature_select = p->gfselect;
+	c->driver_feature = p->gfselect < 2 ? g >> (32 * p->gfselect) : 0;
+	c->msix_config = p->msix_config;
+	c->num_queues = d->ops->num_queues;
+	c->device_status = d->status;
+	c->config_generation = d->config_gen;
+	c->queue_select = p->queue_select;
 	if (!vq)
 		return;
-	memcpy(img + 0x18, &vq->size, 2);
-	memcpy(img + 0x1a, &vq->msix_vector, 2);
-	memcpy(img + 0x1c, &(u16){ vq->enabled }, 2);
-	memcpy(img + 0x1e, &(u16){ vq->index }, 2);	/* queue_notify_off */
-	memcpy(img + 0x20, &vq->desc_gpa, 8);
-	memcpy(img + 0x28, &vq->avail_gpa, 8);
-	memcpy(img + 0x30, &vq->used_gpa, 8);
+	c->queue_size = vq->size;
+	c->queue_msix_vector = vq->vector;
+	c->queue_enable = vq->enabled;
+	c->queue_notify_off = vq->index;
+	c->queue_desc = vq->desc_gpa;
+	c->queue_driver = vq->avail_gpa;
+	c->queue_device = vq->used_gpa;
 }
 
-static bool touches(u32 off, int size, u32 field, u32 len)
+/* Did a write of @size bytes at @off touch @field of the structure? */
+#define COMMON(field)	offsetof(struct virtio_pci_common_cfg, field)
+#define TOUCHED(field)							\
+	(off < COMMON(field) + sizeof(((struct virtio_pci_common_cfg *)0)->field) && \
+	 COMMON(field) < off + size)
+
+static u16 vector_or_none(u16 v)
 {
-	return off < field + len && field < off + size;
+	return v < MSIX_VECTORS ? v : NO_VECTOR;
+}
+
+/* The queue fields of a write, for the selected queue @vq. */
+static void queue_write(struct vpci *p, struct virtqueue *vq,
+			const struct virtio_pci_common_cfg *c, u32 off,
+			int size)
+{
+	if (vq->enabled && off >= COMMON(queue_size) &&
+	    off != COMMON(queue_msix_vector)) {
+		virtio_broken(p->dev, "queue %d changed while enabled",
+			      vq->index);
+		return;
+	}
+	if (TOUCHED(queue_size))
+		vq->size = c->queue_size;
+	if (TOUCHED(queue_msix_vector))
+		vq->vector = vector_or_none(c->queue_msix_vector);
+	if (TOUCHED(queue_desc))
+		vq->desc_gpa = c->queue_desc;
+	if (TOUCHED(queue_driver))
+		vq->avail_gpa = c->queue_driver;
+	if (TOUCHED(queue_device))
+		vq->used_gpa = c->queue_device;
+	if (TOUCHED(queue_enable) && (c->queue_enable & 0xff) == 1)
+		virtio_queue_enable(p->dev, vq);
 }
 
 /*L:620 A write lands on an image of the structure; then each field it
@@ -293,54 +230,28 @@ static bool touches(u32 off, int size, u32 field, u32 len)
  * work the same way. */
 static void common_write(struct vpci *p, u32 off, const u8 *data, int size)
 {
-	struct virtqueue *vq = selected(p);
-	u8 img[COMMON_LEN];
-	u16 v16;
-	u32 v32;
+	struct virtio_pci_common_cfg c;
+	struct virtqueue *vq;
 
-	common_image(p, img);
-	memcpy(img + off, data, size);
+	common_image(p, &c);
+	memcpy((u8 *)&c + off, data, size);
 
-	if (touches(off, size, 0x00, 4))
-		memcpy(&p->dfselect, img + 0x00, 4);
-	if (touches(off, size, 0x08, 4))
-		memcpy(&p->gfselect, img + 0x08, 4);
-	if (touches(off, size, 0x0c, 4) && p->gfselect < 2 &&
-	    !(p->dev->status & VIRTIO_S_FEATURES_OK)) {
-		memcpy(&v32, img + 0x0c, 4);
-		p->driver_features &= ~(0xffffffffULL << (32 * p->gfselect));
-		p->driver_features |= (u64)v32 << (32 * p->gfselect);
-	}
-	if (touches(off, size, 0x10, 2)) {
-		memcpy(&v16, img + 0x10, 2);
-		p->msix_config = v16 < MSIX_VECTORS ? v16 : NO_VECTOR;
-	}
-	if (touches(off, size, 0x16, 2))
-		memcpy(&p->queue_select, img + 0x16, 2);
-	if (touches(off, size, 0x14, 1))
-		set_status(p, img[0x14]);
+	if (TOUCHED(device_feature_select))
+		p->dfselect = c.device_feature_select;
+	if (TOUCHED(driver_feature_select))
+		p->gfselect = c.driver_feature_select;
+	if (TOUCHED(driver_feature))
+		virtio_set_driver_features(p->dev, p->gfselect,
+					   c.driver_feature);
+	if (TOUCHED(msix_config))
+		p->msix_config = vector_or_none(c.msix_config);
+	if (TOUCHED(queue_select))
+		p->queue_select = c.queue_select;
+	if (TOUCHED(device_status))
+		virtio_set_status(p->dev, c.device_status);
 	vq = selected(p);
-	if (!vq || touches(off, size, 0x16, 2))
-		return;
-	if (vq->enabled && off >= 0x18 && off != 0x1a) {
-		virtio_broken(p->dev, "queue %d changed while enabled",
-			      vq->index);
-		return;
-	}
-	if (touches(off, size, 0x18, 2))
-		memcpy(&vq->size, img + 0x18, 2);
-	if (touches(off, size, 0x1a, 2)) {
-		memcpy(&v16, img + 0x1a, 2);
-		vq->msix_vector = v16 < MSIX_VECTORS ? v16 : NO_VECTOR;
-	}
-	if (touches(off, size, 0x20, 8))
-		memcpy(&vq->desc_gpa, img + 0x20, 8);
-	if (touches(off, size, 0x28, 8))
-		memcpy(&vq->avail_gpa, img + 0x28, 8);
-	if (touches(off, size, 0x30, 8))
-		memcpy(&vq->used_gpa, img + 0x30, 8);
-	if (touches(off, size, 0x1c, 2) && img[0x1c] == 1)
-		enable_queue(p, vq);
+	if (vq && !TOUCHED(queue_select))
+		queue_write(p, vq, &c, off, size);
 }
 
 /* A doorbell that exited to us: an unbound queue, or an odd width. */
@@ -361,15 +272,15 @@ static void notify_write(struct vpci *p, u32 off)
 static void bar0_io(struct vpci *p, u32 off, u8 *data, int size, bool write)
 {
 	struct virtio_dev *d = p->dev;
-	u8 img[COMMON_LEN];
+	struct virtio_pci_common_cfg c;
 
 	if (off < COMMON_OFF + COMMON_LEN && off + size <= COMMON_LEN) {
 		if (write) {
 			common_write(p, off, data, size);
 			return;
 		}
-		common_image(p, img);
-		memcpy(data, img + off, size);
+		common_image(p, &c);
+		memcpy(data, (u8 *)&c + off, size);
 		return;
 	}
 	if (off == ISR_OFF && !write) {
@@ -520,39 +431,34 @@ static void vendor_cap(struct pci_dev *pd, u8 type, u8 len, u32 off, u32 size)
 		pci_set32(pd, c + 16, NOTIFY_MULT);
 }
 
-static int new_eventfd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC);
+static const struct virtio_transport_ops pci_transport = {
+	.notify = pci_notify,
+	.bind_doorbell = bind_doorbell,
+	.reset = pci_reset,
+};
 
-	if (fd < 0)
-		err(EXIT_ERROR, "eventfd");
-	return fd;
+/* Class codes (class << 8 | programming interface) a driver may look at;
+ * anything else is an "other" device. */
+static u32 pci_class(u16 device_id)
+{
+	switch (device_id) {
+	case VIRTIO_ID_NET:
+		return 0x020000;	/* Ethernet */
+	case VIRTIO_ID_BLOCK:
+		return 0x018000;	/* "other" mass storage */
+	case VIRTIO_ID_CONSOLE:
+		return 0x078000;	/* "other" communication device */
+	default:
+		return 0xff0000;
+	}
 }
 
-struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
-			      void *priv, void *config)
+/* The vendor-specific capabilities that point the driver at BAR0's
+ * structures, and the configuration-space window. */
+static void virtio_caps(struct vpci *p, const struct virtio_ops *ops)
 {
-	struct virtio_dev *d = malloc_or_die(sizeof(*d));
-	struct vpci *p = malloc_or_die(sizeof(*p));
-	struct pci_dev *pd;
+	struct pci_dev *pd = p->pci;
 	u8 c;
-
-	d->ops = ops;
-	d->vm = vm;
-	d->priv = priv;
-	d->config = config;
-	d->transport = p;
-	pthread_mutex_init(&d->lock, NULL);
-	p->dev = d;
-	p->msix_config = NO_VECTOR;
-
-	pd = pci_add(vm, 0x1af4, 0x1040 + ops->device_id,
-		     ops->pci_class << 8 | 1, &virtio_pci_ops, p, ops->name);
-	p->pci = pd;
-	pci_set16(pd, PCI_SUBSYSTEM_VENDOR, 0x1af4);
-	pci_set16(pd, PCI_SUBSYSTEM_ID, 0x0040);	/* virtio 1.0 */
-	pci_add_bar(pd, 0, BAR0_SIZE);
-	pci_add_bar(pd, 1, BAR1_SIZE);
 
 	vendor_cap(pd, CFG_COMMON, 16, COMMON_OFF, COMMON_LEN);
 	vendor_cap(pd, CFG_NOTIFY, 20, NOTIFY_OFF,
@@ -565,8 +471,15 @@ struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
 	p->cfg_cap = c = pd->cap_link - 1;
 	pd->wmask[c + 4] = 0xff;
 	memset(&pd->wmask[c + 8], 0xff, 12);
+}
 
-	c = pci_add_cap(pd, CAP_MSIX, 12);
+/* MSI-X: the capability, and per vector a GSI whose irqfd sends it. */
+static void msix_init(struct vpci *p)
+{
+	struct pci_dev *pd = p->pci;
+	struct vm *vm = p->dev->vm;
+	u8 c = pci_add_cap(pd, CAP_MSIX, 12);
+
 	p->msix_cap = c;
 	pci_set16(pd, c + 2, MSIX_VECTORS - 1);
 	pci_set32(pd, c + 4, MSIX_TABLE | 1);	/* BAR1 */
@@ -576,21 +489,34 @@ struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
 	for (int v = 0; v < MSIX_VECTORS; v++) {
 		p->msix[v].ctrl = 1;		/* masked at reset */
 		p->gsi[v] = vm_gsi_alloc(vm);
-		p->irq_fd[v] = new_eventfd();
+		p->irq_fd[v] = virtio_eventfd();
 		if (vm_irqfd(vm, p->irq_fd[v], p->gsi[v], true) < 0)
 			verbose("%s: no irqfd for vector %d: %s", pd->name, v,
 				strerror(errno));
 	}
-	for (int i = 0; i < ops->num_queues; i++) {
-		struct virtqueue *vq = &d->vq[i];
+}
 
-		vq->dev = d;
-		vq->index = i;
-		vq->size = VQ_MAX_SIZE;
-		vq->msix_vector = NO_VECTOR;
-		vq->kick_fd = new_eventfd();
-	}
+void virtio_pci_plug(struct virtio_dev *d)
+{
+	const struct virtio_ops *ops = d->ops;
+	struct vpci *p = malloc_or_die(sizeof(*p));
+	struct pci_dev *pd;
+
+	d->tops = &pci_transport;
+	d->transport = p;
+	p->dev = d;
+	p->msix_config = NO_VECTOR;
+
+	pd = pci_add(d->vm, 0x1af4, 0x1040 + ops->device_id,
+		     pci_class(ops->device_id) << 8 | 1, &virtio_pci_ops, p,
+		     ops->name);
+	p->pci = pd;
+	pci_set16(pd, PCI_SUBSYSTEM_VENDOR, 0x1af4);
+	pci_set16(pd, PCI_SUBSYSTEM_ID, 0x0040);	/* virtio 1.0 */
+	pci_add_bar(pd, 0, BAR0_SIZE);
+	pci_add_bar(pd, 1, BAR1_SIZE);
+	virtio_caps(p, ops);
+	msix_init(p);
 	verbose("%s: BAR0 0x%llx", pd->name,
 		(unsigned long long)pd->bar_addr[0]);
-	return d;
 }

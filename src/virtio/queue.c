@@ -7,7 +7,6 @@
  * hostile driver can break its own device, never the Launcher.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,25 +34,6 @@ static inline u16 read16(volatile u16 *p)
 static inline void write16(volatile u16 *p, u16 v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-void virtio_broken(struct virtio_dev *d, const char *fmt, ...)
-{
-	char msg[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-
-	pthread_mutex_lock(&d->lock);
-	if (!(d->status & VIRTIO_S_NEEDS_RESET))
-		warnx("%s: %s; device needs reset", d->ops->name, msg);
-	d->status |= VIRTIO_S_NEEDS_RESET;
-	for (int i = 0; i < d->ops->num_queues; i++)
-		d->vq[i].stopping = true;
-	pthread_mutex_unlock(&d->lock);
-	virtio_config_changed(d);
 }
 
 /* The three parts of the ring must lie in guest RAM, naturally aligned
@@ -111,7 +91,7 @@ void vq_interrupt(struct virtqueue *vq)
 		want = !(read16(&vq->avail[0]) & VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	if (want)
-		virtio_transport_irq(vq->dev, vq);
+		vq_notify(vq);
 }
 
 void vq_push(struct virtqueue *vq, int head, u32 len)

@@ -68,7 +68,6 @@ static void rng_request(struct virtqueue *vq)
 static const struct virtio_ops rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_RNG,
-	.pci_class = 0xff0000,		/* "other" device */
 	.num_queues = 1,
 	.service = { rng_request },
 };

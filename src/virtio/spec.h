@@ -25,6 +25,29 @@
 #define VIRTIO_F_EVENT_IDX	29
 #define VIRTIO_F_VERSION_1	32
 
+/* No MSI-X vector (4.1.5.1.2). */
+#define VIRTIO_MSI_NO_VECTOR	0xffff
+
+/* The PCI transport's common configuration structure (4.1.4.3). */
+struct virtio_pci_common_cfg {
+	u32 device_feature_select;
+	u32 device_feature;
+	u32 driver_feature_select;
+	u32 driver_feature;
+	u16 msix_config;
+	u16 num_queues;
+	u8 device_status;
+	u8 config_generation;
+	u16 queue_select;
+	u16 queue_size;
+	u16 queue_msix_vector;
+	u16 queue_enable;
+	u16 queue_notify_off;
+	u64 queue_desc;
+	u64 queue_driver;
+	u64 queue_device;
+} __attribute__((packed));
+
 /* Split virtqueues (2.7). */
 struct vring_desc {
 	u64 addr;

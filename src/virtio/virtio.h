@@ -6,8 +6,10 @@
  * virtqueue gets a thread when the driver says DRIVER_OK; the thread
  * sleeps on an eventfd the guest's doorbell write signals (KVM_IOEVENTFD),
  * does the I/O straight into guest memory, and raises the guest's
- * interrupt itself.  Devices never see PCI or KVM: the transport
- * (virtio/pci.c) and the backend do that.
+ * interrupt itself.  Devices never see PCI or KVM: the core
+ * (virtio/core.c) keeps the status machine, features and reset, a
+ * transport (virtio/pci.c) puts the device on a bus, and the backend
+ * does the rest.
  */
 #ifndef LGUEST_VIRTIO_H
 #define LGUEST_VIRTIO_H
@@ -31,7 +33,6 @@ typedef void (*vq_service_fn)(struct virtqueue *vq);
 struct virtio_ops {
 	const char *name;		/* "virtio-blk", for messages */
 	u16 device_id;
-	u32 pci_class;			/* class << 8 | programming interface */
 	u64 features;			/* device-specific features offered */
 	int num_queues;
 	vq_service_fn service[VIRTIO_MAX_QUEUES];
@@ -51,7 +52,7 @@ struct virtqueue {
 	/* What the driver told us through the common config. */
 	u16 size;
 	bool enabled;
-	u16 msix_vector;
+	u16 vector;			/* the transport's interrupt for it */
 	u64 desc_gpa, avail_gpa, used_gpa;
 
 	/* Set up when the thread starts: host views of the three parts,
@@ -71,18 +72,37 @@ struct virtqueue {
 	u64 notify_addr;		/* where the doorbell is bound */
 };
 
+/*
+ * What the core needs of a transport: the driver talks to the device
+ * through the transport's registers, which call the virtio_*() functions
+ * below; the core calls back through these.
+ */
+struct virtio_transport_ops {
+	/* Interrupt the driver: @vq has used buffers, or (@vq NULL) the
+	 * configuration changed. */
+	void (*notify)(struct virtio_dev *d, struct virtqueue *vq);
+	/* Let the guest's doorbell for @vq signal vq->kick_fd (or stop). */
+	void (*bind_doorbell)(struct virtio_dev *d, struct virtqueue *vq,
+			      bool on);
+	/* The device was reset: forget the transport's own state. */
+	void (*reset)(struct virtio_dev *d);
+};
+
 struct virtio_dev {
 	const struct virtio_ops *ops;
 	struct vm *vm;
 	void *priv;			/* the device's own state */
 	u8 *config;			/* device config space, config_size bytes */
+	struct virtio_dev *next;	/* the machine's list, in slot order */
 
+	u64 driver_features;		/* being written by the driver */
 	u64 features;			/* negotiated */
 	u8 status;
 	u8 config_gen;
 	u8 isr;
 
-	void *transport;		/* virtio/pci.c's state */
+	const struct virtio_transport_ops *tops;
+	void *transport;		/* the transport's state */
 	struct virtqueue vq[VIRTIO_MAX_QUEUES];
 	pthread_mutex_t lock;		/* status, isr, reset against threads */
 };
@@ -91,6 +111,12 @@ struct virtio_dev {
  * belong to the device; @config is config_size bytes. */
 struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
 			      void *priv, void *config);
+
+/* The transport's side of virtio_add(): put @d on the bus. */
+void virtio_pci_plug(struct virtio_dev *d);
+
+/* A close-on-exec eventfd, for kicks and interrupts; fatal if none. */
+int virtio_eventfd(void);
 
 static inline bool virtio_has(const struct virtio_dev *d, int feature)
 {
@@ -115,6 +141,8 @@ void vq_push(struct virtqueue *vq, int head, u32 len);
 
 /* Interrupt the guest if it wants to hear about what was pushed. */
 void vq_interrupt(struct virtqueue *vq);
+/* Interrupt it for @vq whether it wants to or not (vq_interrupt's end). */
+void vq_notify(struct virtqueue *vq);
 
 /* The driver broke the rules: say so, mark the device DEVICE_NEEDS_RESET
  * and stop serving it until it is reset. */
@@ -128,12 +156,21 @@ void vq_wait_kick(struct virtqueue *vq);
 /* Device config changed: bump the generation and tell the driver. */
 void virtio_config_changed(struct virtio_dev *d);
 
-/* Transport hooks (virtio/pci.c) used by the queue code. */
-void virtio_transport_irq(struct virtio_dev *d, struct virtqueue *vq);
-
-/* Queue lifetime, driven by the transport. */
+/* Queue lifetime, driven by the core. */
 void vq_start(struct virtqueue *vq);
 void vq_stop(struct virtqueue *vq);
+
+/*
+ * For transports: what the driver wrote, given to the core.
+ */
+/* Features we offer: the device's and the transport-independent ones. */
+u64 virtio_offered(const struct virtio_dev *d);
+/* Driver features, 32 bits at a time (@sel 0 or 1), until FEATURES_OK. */
+void virtio_set_driver_features(struct virtio_dev *d, u32 sel, u32 bits);
+/* A new status byte; 0 resets the device. */
+void virtio_set_status(struct virtio_dev *d, u8 status);
 void virtio_reset(struct virtio_dev *d);
+/* The driver enabled @vq after setting it up. */
+void virtio_queue_enable(struct virtio_dev *d, struct virtqueue *vq);
 
 #endif

@@ -1,0 +1,181 @@
+/*
+ * core.c - what every virtio device is, whatever bus it sits on
+ * (virtio 1.x, 2 and 3): the status machine, feature negotiation, reset,
+ * DEVICE_NEEDS_RESET, and when the queues' threads start and stop.
+ *
+ * A transport (virtio/pci.c) turns the driver's register accesses into
+ * the calls below, and is called back to interrupt the driver and to
+ * bind doorbells; the devices themselves see neither.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
+
+#include "virtio/virtio.h"
+
+int virtio_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	if (fd < 0)
+		err(EXIT_ERROR, "eventfd");
+	return fd;
+}
+
+struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
+			      void *priv, void *config)
+{
+	struct virtio_dev *d = malloc_or_die(sizeof(*d)), **tail;
+
+	d->ops = ops;
+	d->vm = vm;
+	d->priv = priv;
+	d->config = config;
+	pthread_mutex_init(&d->lock, NULL);
+	for (int i = 0; i < ops->num_queues; i++) {
+		struct virtqueue *vq = &d->vq[i];
+
+		vq->dev = d;
+		vq->index = i;
+		vq->size = VQ_MAX_SIZE;
+		vq->vector = VIRTIO_MSI_NO_VECTOR;
+		vq->kick_fd = virtio_eventfd();
+	}
+	for (tail = &vm->devices; *tail; tail = &(*tail)->next)
+		;
+	*tail = d;
+	virtio_pci_plug(d);
+	return d;
+}
+
+/* Called from a queue's thread: it raises the interrupt itself. */
+void vq_notify(struct virtqueue *vq)
+{
+	vq->dev->tops->notify(vq->dev, vq);
+}
+
+void virtio_config_changed(struct virtio_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->config_gen++;
+	pthread_mutex_unlock(&d->lock);
+	d->tops->notify(d, NULL);
+}
+
+/*L:640 A driver that breaks the rules breaks its own device, not the
+ * Launcher: we say so once, set DEVICE_NEEDS_RESET, stop its queues and
+ * tell it through a configuration interrupt.  Resetting the device
+ * brings it back. */
+void virtio_broken(struct virtio_dev *d, const char *fmt, ...)
+{
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	pthread_mutex_lock(&d->lock);
+	if (!(d->status & VIRTIO_S_NEEDS_RESET))
+		warnx("%s: %s; device needs reset", d->ops->name, msg);
+	d->status |= VIRTIO_S_NEEDS_RESET;
+	for (int i = 0; i < d->ops->num_queues; i++)
+		d->vq[i].stopping = true;
+	pthread_mutex_unlock(&d->lock);
+	virtio_config_changed(d);
+}
+
+/*L:610 Reset, by writing 0 to the status: the queue threads stop (each
+ * finishes the request in hand), the rings are forgotten, and the device
+ * forgets whatever it keeps. */
+void virtio_reset(struct virtio_dev *d)
+{
+	for (int i = 0; i < d->ops->num_queues; i++) {
+		struct virtqueue *vq = &d->vq[i];
+
+		vq_stop(vq);
+		vq->enabled = false;
+		d->tops->bind_doorbell(d, vq, false);
+		vq->size = VQ_MAX_SIZE;
+		vq->vector = VIRTIO_MSI_NO_VECTOR;
+		vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
+	}
+	if (d->ops->reset)
+		d->ops->reset(d);
+	pthread_mutex_lock(&d->lock);
+	d->status = 0;
+	d->features = 0;
+	d->driver_features = 0;
+	d->isr = 0;
+	pthread_mutex_unlock(&d->lock);
+	d->tops->reset(d);
+}
+
+u64 virtio_offered(const struct virtio_dev *d)
+{
+	return d->ops->features | (1ULL << VIRTIO_F_VERSION_1) |
+	       (1ULL << VIRTIO_F_EVENT_IDX) | (1ULL << VIRTIO_F_INDIRECT_DESC);
+}
+
+void virtio_set_driver_features(struct virtio_dev *d, u32 sel, u32 bits)
+{
+	if (sel > 1 || (d->status & VIRTIO_S_FEATURES_OK))
+		return;
+	d->driver_features &= ~(0xffffffffULL << (32 * sel));
+	d->driver_features |= (u64)bits << (32 * sel);
+}
+
+void virtio_set_status(struct virtio_dev *d, u8 v)
+{
+	u8 old = d->status;
+
+	if (v == 0) {
+		virtio_reset(d);
+		return;
+	}
+	/* FEATURES_OK only sticks if we can live with what was chosen
+	 * (3.1.1): a subset of ours, and virtio 1.0 itself. */
+	if ((v & VIRTIO_S_FEATURES_OK) && !(old & VIRTIO_S_FEATURES_OK)) {
+		u64 f = d->driver_features;
+
+		if ((f & ~virtio_offered(d)) ||
+		    !(f & (1ULL << VIRTIO_F_VERSION_1)))
+			v &= ~VIRTIO_S_FEATURES_OK;
+		else
+			d->features = f;
+	}
+	pthread_mutex_lock(&d->lock);
+	d->status = v | (old & VIRTIO_S_NEEDS_RESET);
+	pthread_mutex_unlock(&d->lock);
+
+	if ((v & VIRTIO_S_DRIVER_OK) && !(old & VIRTIO_S_DRIVER_OK)) {
+		if (!(v & VIRTIO_S_FEATURES_OK)) {
+			virtio_broken(d, "DRIVER_OK without FEATURES_OK");
+			return;
+		}
+		if (d->ops->start)
+			d->ops->start(d);
+		for (int i = 0; i < d->ops->num_queues; i++)
+			vq_start(&d->vq[i]);
+	}
+}
+
+void virtio_queue_enable(struct virtio_dev *d, struct virtqueue *vq)
+{
+	if (vq->enabled)
+		return;
+	if (!vq->size || vq->size > VQ_MAX_SIZE || (vq->size & (vq->size - 1))) {
+		virtio_broken(d, "queue %d: size %u is not a power of two "
+			      "up to %u", vq->index, vq->size, VQ_MAX_SIZE);
+		return;
+	}
+	if (!(d->status & VIRTIO_S_FEATURES_OK)) {
+		virtio_broken(d, "queue %d enabled before FEATURES_OK",
+			      vq->index);
+		return;
+	}
+	vq->enabled = true;
+	d->tops->bind_doorbell(d, vq, true);
+	if (d->status & VIRTIO_S_DRIVER_OK)
+		vq_start(vq);
+}
