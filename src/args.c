@@ -19,6 +19,7 @@
 
 #include "args.h"
 #include "conhost.h"
+#include "machine.h"
 #include "priv.h"
 
 static void usage(FILE *f)
@@ -33,16 +34,10 @@ static void usage(FILE *f)
 "Options:\n"
 "  --config=FILE   read options from FILE first (see lguest.conf(5));\n"
 "                  the command line overrides it\n"
-"  --initrd=FILE   load FILE as the initial ramdisk\n"
-"  --block=FILE[,ro][,size=SIZE]\n"
-"                  a virtio disk backed by FILE (repeatable: vda, vdb...);\n"
-"                  with size=, FILE is created that big if it is missing\n"
-"  --tunnet=IPADDR[/PREFIX][:MAC]\n"
-"  --tunnet=bridge:BRIDGE[:MAC]\n"
-"  --tunnet=tap:NAME[:MAC]\n"
-"                  a virtio NIC on a new tap with that host address, on a\n"
-"                  new tap added to BRIDGE, or on an existing tap NAME\n"
-"  --rng           a virtio entropy source\n"
+"  --initrd=FILE   load FILE as the initial ramdisk\n");
+	for (int i = 0; device_types[i]; i++)
+		fputs(device_types[i]->help, f);
+	fprintf(f,
 "  --console-input=auto|serial|virtio\n"
 "                  where keystrokes go: the 8250 (ttyS0), the virtio\n"
 "                  console (hvc0), or hvc0 once its driver is up (auto)\n"
@@ -172,13 +167,14 @@ static char *join_args(int argc, char **argv)
 }
 
 /* Options may come before, between or after <mem> and <kernel>; after the
- * kernel everything belongs to the guest, even words that start with '-'. */
-static const struct option opts[] = {
+ * kernel everything belongs to the guest, even words that start with '-'.
+ * The devices' options come from their types (parts.def), each with the
+ * value DEVICE_OPT + its index there. */
+#define DEVICE_OPT	0x100
+
+static const struct option own_opts[] = {
 	{ "config", required_argument, NULL, 'F' },
 	{ "initrd", required_argument, NULL, 'i' },
-	{ "block", required_argument, NULL, 'b' },
-	{ "tunnet", required_argument, NULL, 't' },
-	{ "rng", no_argument, NULL, 'r' },
 	{ "console-input", required_argument, NULL, 'c' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "username", required_argument, NULL, 'u' },
@@ -192,26 +188,46 @@ static const struct option opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 }
 };
+
+static struct option opts[ARRAY_SIZE(own_opts) + 32 + 1];
+
+static void make_opts(void)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(own_opts); i++)
+		opts[n++] = own_opts[i];
+	for (int i = 0; device_types[i]; i++) {
+		if (n == (int)ARRAY_SIZE(opts) - 1)
+			errx(EXIT_ERROR, "too many device types");
+		opts[n++] = (struct option){
+			device_types[i]->option,
+			device_types[i]->has_arg ? required_argument : no_argument,
+			NULL, DEVICE_OPT + i,
+		};
+	}
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+}
 
 /* One option, from either source.  Scalars: the last one given wins. */
 static void apply(struct args *a, int c, const char *v, const char *origin)
 {
+	if (c >= DEVICE_OPT) {
+		/* Slot 0 is the bridge, slot 1 the console. */
+		if (a->ndev == PCI_MAX_SLOTS - 2)
+			usage_error("too many devices: at most %d",
+				    PCI_MAX_SLOTS - 2);
+		a->dev[a->ndev++] = (struct devarg){
+			device_types[c - DEVICE_OPT], v, origin,
+		};
+		return;
+	}
 	switch (c) {
 	case 'F':
 		break;		/* read before anything else */
 	case 'i':
 		a->initrd = v;
-		break;
-	case 'b':
-	case 't':
-	case 'r':
-		/* Slot 0 is the bridge, slot 1 the console. */
-		if (a->ndev == PCI_MAX_SLOTS - 2)
-			usage_error("too many devices: at most %d",
-				    PCI_MAX_SLOTS - 2);
-		a->dev[a->ndev++] = (struct devarg){ c, v, origin };
 		break;
 	case 'c':
 		a->input = parse_input(v);
@@ -321,9 +337,11 @@ static const char *find_config(int argc, char **argv)
 
 void parse_args(int argc, char **argv, struct args *a)
 {
-	const char *config = find_config(argc, argv);
+	const char *config;
 	int c;
 
+	make_opts();
+	config = find_config(argc, argv);
 	if (config)
 		config_load(config, a);
 

@@ -13,7 +13,7 @@ enum input_to { INPUT_AUTO, INPUT_SERIAL, INPUT_VIRTIO };
 
 /* A device option, kept in the order given: that is PCI slot order. */
 struct devarg {
-	int opt;
+	const struct device_type *type;
 	const char *arg;
 	const char *origin;	/* "FILE:LINE" when it came from --config */
 };

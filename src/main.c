@@ -29,6 +29,7 @@
 #include "hv.h"
 #include "hw/hw.h"
 #include "lguest.h"
+#include "machine.h"
 #include "notify.h"
 #include "pci.h"
 #include "priv.h"
@@ -108,17 +109,7 @@ static void add_devices(struct vm *vm, const struct args *a)
 				 (int)strlen(d->origin) - 2, d->origin);
 			program_invocation_short_name = prefix;
 		}
-		switch (d->opt) {
-		case 'b':
-			blk_add(vm, d->arg);
-			break;
-		case 't':
-			net_add(vm, d->arg);
-			break;
-		case 'r':
-			rng_add(vm);
-			break;
-		}
+		d->type->add(vm, d->arg);
 	}
 	program_invocation_short_name = (char *)name;
 }
@@ -323,13 +314,7 @@ int main(int argc, char **argv)
 
 	/* The chips a PC kernel looks for, and the PCI bus with our
 	 * virtio devices on it. */
-	serial_init(&vm);
-	i8042_init(&vm);
-	rtc_init(&vm);
-	ignored_init(&vm);
-	acpi_pm_init(&vm);
-	pvpanic_init(&vm);
-	pci_init(&vm);
+	machine_add_chips(&vm);
 	add_devices(&vm, &a);
 
 	/* Everything is open: from here on we need no privilege at all. */

@@ -5,6 +5,7 @@
 #define LGUEST_PCI_H
 
 #include "lguest.h"
+#include "machine.h"
 
 #define PCI_MAX_SLOTS		32
 #define PCI_CFG_SIZE		256
@@ -58,7 +59,6 @@ struct pci_dev {
 	char name[32];			/* "00:02.0 virtio-blk", for messages */
 };
 
-void pci_init(struct vm *vm);
 
 /* A new function 0 in the next free slot, in command-line order. */
 struct pci_dev *pci_add(struct vm *vm, u16 vendor, u16 device, u32 class_rev,

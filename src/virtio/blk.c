@@ -504,3 +504,13 @@ void blk_add(struct vm *vm, const char *arg)
 		b->can_punch ? ", discard" : "");
 	virtio_add(vm, &b->ops, b, c);
 }
+
+const struct device_type blk_device = {
+	.option = "block",
+	.has_arg = true,
+	.help =
+"  --block=FILE[,ro][,size=SIZE]\n"
+"                  a virtio disk backed by FILE (repeatable: vda, vdb...);\n"
+"                  with size=, FILE is created that big if it is missing\n",
+	.add = blk_add,
+};

@@ -8,15 +8,13 @@
 #define LGUEST_VIRTIO_DEVICES_H
 
 #include "lguest.h"
+#include "machine.h"
 
 /* --block=FILE[,ro]: a disk backed by a file or a block device. */
 void blk_add(struct vm *vm, const char *arg);
 
 /* --tunnet=IPADDR[/PREFIX][:MAC], bridge:BR[:MAC] or tap:NAME[:MAC]. */
 void net_add(struct vm *vm, const char *arg);
-
-/* --rng: entropy from the host. */
-void rng_add(struct vm *vm);
 
 /* The console, always present: guest output goes to @out_fd. */
 void console_add(struct vm *vm, int out_fd);

@@ -430,3 +430,15 @@ out:
 		n->config.mac[3], n->config.mac[4], n->config.mac[5]);
 	virtio_add(vm, &net_ops, n, &n->config);
 }
+
+const struct device_type net_device = {
+	.option = "tunnet",
+	.has_arg = true,
+	.help =
+"  --tunnet=IPADDR[/PREFIX][:MAC]\n"
+"  --tunnet=bridge:BRIDGE[:MAC]\n"
+"  --tunnet=tap:NAME[:MAC]\n"
+"                  a virtio NIC on a new tap with that host address, on a\n"
+"                  new tap added to BRIDGE, or on an existing tap NAME\n",
+	.add = net_add,
+};

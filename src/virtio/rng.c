@@ -72,10 +72,16 @@ static const struct virtio_ops rng_ops = {
 	.service = { rng_request },
 };
 
-void rng_add(struct vm *vm)
+static void rng_add(struct vm *vm, const char *arg)
 {
 	struct rng *r = malloc_or_die(sizeof(*r));
 
 	r->urandom_fd = -1;
 	virtio_add(vm, &rng_ops, r, NULL);
 }
+
+const struct device_type rng_device = {
+	.option = "rng",
+	.help = "  --rng           a virtio entropy source\n",
+	.add = rng_add,
+};
