@@ -242,6 +242,64 @@ static void take_pidfile(const char *path)
 	fd_keep("pidfile", pidfile_fd());
 }
 
+/*L:312 The machine: the Guest's "physical" memory and a hypervisor
+ * machine around it; the kernel and initrd where the boot protocol wants
+ * them; the tables that describe the machine (ACPI, SMBIOS, e820 map and
+ * command line); then the chips a PC kernel looks for, and the PCI bus
+ * with our virtio devices on it. */
+static void build_machine(struct vm *vm, struct args *a)
+{
+	vm_init(vm, &kvm_ops);
+	map_memory(vm, a->mem);
+	vm->hv->init(vm);
+
+	boot_load_kernel(vm, a->kernel);
+	if (a->initrd)
+		boot_load_initrd(vm, a->initrd);
+	acpi_build(vm);
+	smbios_build(vm);
+	boot_setup(vm, a->cmdline);
+	free(a->cmdline);
+	a->cmdline = NULL;
+
+	machine_add_chips(vm);
+	add_devices(vm, a);
+}
+
+/* The guest stopped: reboot, or say why we stop, with our exit status. */
+static int stopped(enum stop_reason why, int timeout)
+{
+	switch (why) {
+	case STOP_REBOOT:
+		/* Asked to stop, the guest restarted instead: that will do. */
+		if (!shutting_down)
+			restart();
+		warnx("the guest restarted while shutting down; stopped it");
+		notify_stopping();
+		return EXIT_POWEROFF;
+	case STOP_POWEROFF:
+		notify_stopping();
+		/* Asked to stop, say that it did, for the log. */
+		if (shutting_down)
+			warnx("guest powered off");
+		else
+			verbose("guest powered off");
+		return EXIT_POWEROFF;
+	case STOP_TIMEOUT:
+		notify_stopping();
+		warnx("the guest did not power off within %ds; stopped it",
+		      timeout);
+		return EXIT_TIMEOUT;
+	case STOP_CONSOLE:
+		term_restore();
+		fprintf(stderr, "\r\nlguest: stopped from the console\n");
+		return EXIT_CONSOLE;
+	case STOP_CRASH:
+	default:
+		return EXIT_CRASH;
+	}
+}
+
 #ifdef __SANITIZE_ADDRESS__
 /* A sanitized build: the leak checker's tracer is a clone() our seccomp
  * filters forbid, and after a chroot without /proc the runtime cannot
@@ -297,25 +355,8 @@ int main(int argc, char **argv)
 	if (pipe2(stop_pipe, O_CLOEXEC) < 0)
 		err(EXIT_ERROR, "pipe");
 
-	/* The Guest's "physical" memory, and a machine to put it in. */
-	vm_init(&vm, &kvm_ops);
-	map_memory(&vm, a.mem);
-	vm.hv->init(&vm);
-
-	/* Load the kernel and initrd where the boot protocol wants them,
-	 * then describe the machine: ACPI tables, e820 map, command line. */
-	boot_load_kernel(&vm, a.kernel);
-	if (a.initrd)
-		boot_load_initrd(&vm, a.initrd);
-	acpi_build(&vm);
-	smbios_build(&vm);
-	boot_setup(&vm, a.cmdline);
-	free(a.cmdline);
-
-	/* The chips a PC kernel looks for, and the PCI bus with our
-	 * virtio devices on it. */
-	machine_add_chips(&vm);
-	add_devices(&vm, &a);
+	/* The machine itself: memory, kernel, tables, chips and devices. */
+	build_machine(&vm, &a);
 
 	/* Everything is open: from here on we need no privilege at all. */
 	priv_drop();
@@ -341,33 +382,5 @@ int main(int argc, char **argv)
 	/* A stock kernel should touch nothing we did not place: say how
 	 * often it did (see hw/ignored.c for what is empty on purpose). */
 	verbose("%lu unhandled port and MMIO accesses", bus_unhandled(&vm));
-	switch (why) {
-	case STOP_REBOOT:
-		/* Asked to stop, the guest restarted instead: that will do. */
-		if (!shutting_down)
-			restart();
-		warnx("the guest restarted while shutting down; stopped it");
-		notify_stopping();
-		return EXIT_POWEROFF;
-	case STOP_POWEROFF:
-		notify_stopping();
-		/* Asked to stop, say that it did, for the log. */
-		if (shutting_down)
-			warnx("guest powered off");
-		else
-			verbose("guest powered off");
-		return EXIT_POWEROFF;
-	case STOP_TIMEOUT:
-		notify_stopping();
-		warnx("the guest did not power off within %ds; stopped it",
-		      a.shutdown_timeout);
-		return EXIT_TIMEOUT;
-	case STOP_CONSOLE:
-		term_restore();
-		fprintf(stderr, "\r\nlguest: stopped from the console\n");
-		return EXIT_CONSOLE;
-	case STOP_CRASH:
-	default:
-		return EXIT_CRASH;
-	}
+	return stopped(why, a.shutdown_timeout);
 }
