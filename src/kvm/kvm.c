@@ -19,9 +19,13 @@
 
 #include "hv.h"
 #include "kvm/cpuid.h"
+#include "x86/irq.h"
 #include "x86/layout.h"
 
 #define MAX_ROUTES	256
+
+/* The local APIC's LVT registers for LINT0 and LINT1. */
+#define APIC_LVT_LINT(n)	(0x350 + 0x10 * (n))
 
 struct kvm {
 	int sys_fd, vm_fd, vcpu_fd;
@@ -84,20 +88,21 @@ static void add_route(struct kvm *k, u32 gsi, u32 chip, u32 pin)
 	};
 }
 
-/*L:105 Interrupt routing.  GSIs 0-15 reach both the PICs and the IOAPIC,
- * 16-23 the IOAPIC only, and the timer's GSI 0 arrives at IOAPIC pin 2,
- * as the MADT's interrupt source override tells the guest.  MSI routes for
- * virtio's MSI-X vectors are added after these, from GSI 24 on. */
+/*L:105 Interrupt routing, as x86/irq.h wires it.  The ISA IRQs reach
+ * both the PICs and the IOAPIC, the other GSIs the IOAPIC only, each at
+ * the input the MADT's interrupt source overrides tell the guest (the
+ * timer's GSI 0 at pin 2).  MSI routes for virtio's MSI-X vectors are
+ * added after these, from FIRST_MSI_GSI on. */
 static void default_routes(struct kvm *k)
 {
 	k->routes = malloc_or_die(sizeof(*k->routes) +
 				  MAX_ROUTES * sizeof(k->routes->entries[0]));
-	for (u32 i = 0; i < 16; i++)
-		if (i != 2)
-			add_route(k, i, i < 8 ? KVM_IRQCHIP_PIC_MASTER :
-				  KVM_IRQCHIP_PIC_SLAVE, i % 8);
-	for (u32 i = 0; i < 24; i++)
-		add_route(k, i, KVM_IRQCHIP_IOAPIC, i == 0 ? 2 : i);
+	for (u32 i = 0; i < ISA_IRQS; i++)
+		if (i != PIC_CASCADE_IRQ)
+			add_route(k, i, i < PIC_IRQS ? KVM_IRQCHIP_PIC_MASTER :
+				  KVM_IRQCHIP_PIC_SLAVE, i % PIC_IRQS);
+	for (u32 i = 0; i < IOAPIC_PINS; i++)
+		add_route(k, i, KVM_IRQCHIP_IOAPIC, irq_ioapic_pin(i));
 	if (ioctl(k->vm_fd, KVM_SET_GSI_ROUTING, k->routes) < 0)
 		err(EXIT_ERROR, "KVM_SET_GSI_ROUTING");
 }
@@ -192,17 +197,18 @@ static void setup_cpuid(struct kvm *k)
 	free(c);
 }
 
-/* Local APIC LINT0 delivers the PIC's interrupts, LINT1 NMIs, as a BIOS
- * would leave them for a kernel that starts in PIC mode. */
+/* The local APIC's LINT inputs deliver the PIC's interrupts and NMIs, as
+ * x86/irq.h wires them and the MADT says. */
 static void setup_lapic(struct kvm *k)
 {
 	struct kvm_lapic_state s;
-	u32 *lvt0 = (u32 *)&s.regs[0x350], *lvt1 = (u32 *)&s.regs[0x360];
+	u32 *extint = (u32 *)&s.regs[APIC_LVT_LINT(LAPIC_LINT_EXTINT)];
+	u32 *nmi = (u32 *)&s.regs[APIC_LVT_LINT(LAPIC_LINT_NMI)];
 
 	if (ioctl(k->vcpu_fd, KVM_GET_LAPIC, &s) < 0)
 		err(EXIT_ERROR, "KVM_GET_LAPIC");
-	*lvt0 = (*lvt0 & ~0x1ffffu) | (7 << 8);	/* ExtINT */
-	*lvt1 = (*lvt1 & ~0x1ffffu) | (4 << 8);	/* NMI */
+	*extint = (*extint & ~0x1ffffu) | (7 << 8);	/* ExtINT */
+	*nmi = (*nmi & ~0x1ffffu) | (4 << 8);		/* NMI */
 	if (ioctl(k->vcpu_fd, KVM_SET_LAPIC, &s) < 0)
 		err(EXIT_ERROR, "KVM_SET_LAPIC");
 }
