@@ -18,6 +18,7 @@
 #include "x86/aml.h"
 #include "x86/boot.h"
 #include "pci.h"
+#include "x86/irq.h"
 #include "x86/layout.h"
 
 #define OEM_ID		"LGUEST"
@@ -149,10 +150,6 @@ struct madt_lapic_nmi {
 	u8 lint;
 } __attribute__((packed));
 
-/* ISA interrupts are edge/active-high; the SCI is level/active-high. */
-#define MPS_ACTIVE_HIGH		0x1
-#define MPS_LEVEL		0xc
-
 /*
  * The tables are laid out one after another from BIOS_START, with the
  * RSDP first (the kernel scans for it on 16-byte boundaries there).
@@ -207,7 +204,7 @@ static void header_sum(struct acpi_header *h)
 /*L:220 Device (PCI0): the host bridge.  Its _CRS says which buses, ports
  * and memory it decodes -- the kernel puts BARs only inside these
  * windows -- and _PRT says where each slot's INTA-D# arrive: straight
- * at IOAPIC inputs, as pci.h's PCI_GSI() wires them. */
+ * at IOAPIC inputs, as x86/irq.h wires them. */
 static void build_pci0(struct aml *a)
 {
 	u8 cfg_io[] = { 0x47, 1, 0xf8, 0x0c, 0xf8, 0x0c, 1, 8 };
@@ -245,7 +242,7 @@ static void build_pci0(struct aml *a)
 			aml_int(a, (u32)slot << 16 | 0xffff);
 			aml_int(a, pin);
 			aml_int(a, 0);		/* no link device: a GSI */
-			aml_int(a, PCI_GSI(slot, pin));
+			aml_int(a, PCI_INTX_GSI(slot, pin));
 			aml_close(a, entry);
 		}
 	}
@@ -362,8 +359,9 @@ static u64 build_madt(void)
 	struct madt_iso *iso;
 	struct madt_lapic_nmi *nmi;
 	size_t len = sizeof(*m) + sizeof(*lapic) + sizeof(*ioapic) +
-		     2 * sizeof(*iso) + sizeof(*nmi);
+		     irq_nr_overrides * sizeof(*iso) + sizeof(*nmi);
 	u64 gpa = table_alloc(len, 16, (void **)&m);
+	unsigned int i;
 
 	header_fill(&m->h, "APIC", len, 4);
 	m->lapic_addr = LAPIC_BASE;
@@ -377,15 +375,19 @@ static u64 build_madt(void)
 	*ioapic = (struct madt_ioapic){ 1, sizeof(*ioapic), 0, 0,
 					IOAPIC_BASE, 0 };
 
-	/* The PIT's IRQ0 is wired to IOAPIC pin 2, as on every PC. */
+	/* The ISA IRQs wired other than straight, edge-triggered, to the
+	 * IOAPIC input of their number: the PIT's and the SCI. */
 	iso = (void *)(ioapic + 1);
-	iso[0] = (struct madt_iso){ 2, sizeof(*iso), 0, 0, 2, 0 };
-	iso[1] = (struct madt_iso){ 2, sizeof(*iso), 0, IRQ_SCI, IRQ_SCI,
-				    MPS_ACTIVE_HIGH | MPS_LEVEL };
+	for (i = 0; i < irq_nr_overrides; i++)
+		iso[i] = (struct madt_iso){ 2, sizeof(*iso), 0,
+					    irq_overrides[i].irq,
+					    irq_overrides[i].gsi,
+					    irq_overrides[i].flags };
 
-	/* NMIs arrive on LINT1 of every processor (uid 0xff = all). */
-	nmi = (void *)(iso + 2);
-	*nmi = (struct madt_lapic_nmi){ 4, sizeof(*nmi), 0xff, 0, 1 };
+	/* NMIs arrive on the same LINT of every processor (uid 0xff). */
+	nmi = (void *)(iso + irq_nr_overrides);
+	*nmi = (struct madt_lapic_nmi){ 4, sizeof(*nmi), 0xff, 0,
+					LAPIC_LINT_NMI };
 
 	header_sum(&m->h);
 	return gpa;
