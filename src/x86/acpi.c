@@ -151,21 +151,23 @@ struct madt_lapic_nmi {
 } __attribute__((packed));
 
 /*
- * The tables are laid out one after another from BIOS_START, with the
+ * The tables are laid out one after another from ACPI_RSDP, with the
  * RSDP first (the kernel scans for it on 16-byte boundaries there).
  */
-static struct vm *acpi_vm;
-static u64 next_table, rsdp_addr;
+struct acpi_ctx {
+	struct vm *vm;
+	u64 next;		/* where the next table may start */
+};
 
-static u64 table_alloc(u64 size, u64 align, void **host)
+static u64 table_alloc(struct acpi_ctx *c, u64 size, u64 align, void **host)
 {
-	u64 gpa = (next_table + align - 1) & ~(align - 1);
+	u64 gpa = (c->next + align - 1) & ~(align - 1);
 
-	*host = guest_ptr(acpi_vm, gpa, size);
+	*host = guest_ptr(c->vm, gpa, size);
 	if (gpa + size > SMBIOS_START || !*host)
 		errx(EXIT_ERROR, "ACPI tables do not fit in guest memory");
 	memset(*host, 0, size);
-	next_table = gpa + size;
+	c->next = gpa + size;
 	return gpa;
 }
 
@@ -312,10 +314,10 @@ static struct acpi_gas gas_io(u16 port, u8 bytes, u8 access)
 				  .access_size = access, .address = port };
 }
 
-static u64 build_fadt(u64 facs, u64 dsdt)
+static u64 build_fadt(struct acpi_ctx *c, u64 facs, u64 dsdt)
 {
 	struct acpi_fadt *f;
-	u64 gpa = table_alloc(sizeof(*f), 16, (void **)&f);
+	u64 gpa = table_alloc(c, sizeof(*f), 16, (void **)&f);
 
 	header_fill(&f->h, "FACP", sizeof(*f), 6);
 	/* FACS in the 32-bit field only: the kernel installs it once for
@@ -351,7 +353,7 @@ static u64 build_fadt(u64 facs, u64 dsdt)
 	return gpa;
 }
 
-static u64 build_madt(void)
+static u64 build_madt(struct acpi_ctx *c)
 {
 	struct acpi_madt *m;
 	struct madt_lapic *lapic;
@@ -360,7 +362,7 @@ static u64 build_madt(void)
 	struct madt_lapic_nmi *nmi;
 	size_t len = sizeof(*m) + sizeof(*lapic) + sizeof(*ioapic) +
 		     irq_nr_overrides * sizeof(*iso) + sizeof(*nmi);
-	u64 gpa = table_alloc(len, 16, (void **)&m);
+	u64 gpa = table_alloc(c, len, 16, (void **)&m);
 	unsigned int i;
 
 	header_fill(&m->h, "APIC", len, 4);
@@ -393,41 +395,39 @@ static u64 build_madt(void)
 	return gpa;
 }
 
-u64 acpi_build(struct vm *vm)
+void acpi_build(struct vm *vm)
 {
+	struct acpi_ctx c = { .vm = vm, .next = ACPI_RSDP };
 	struct acpi_rsdp *rsdp;
 	struct acpi_facs *facs;
 	struct acpi_header *dsdt, *rsdt, *xsdt;
-	static struct aml aml;
+	struct aml aml = { .len = 0 };
 	u64 tables[2], facs_gpa, dsdt_gpa, rsdt_gpa, xsdt_gpa;
 	u32 *rsdt_entry;
 	u64 *xsdt_entry;
 	unsigned int i;
 
-	acpi_vm = vm;
-	next_table = BIOS_START;
-	rsdp_addr = table_alloc(sizeof(*rsdp), 16, (void **)&rsdp);
+	table_alloc(&c, sizeof(*rsdp), 16, (void **)&rsdp);
 
-	facs_gpa = table_alloc(sizeof(*facs), 64, (void **)&facs);
+	facs_gpa = table_alloc(&c, sizeof(*facs), 64, (void **)&facs);
 	memcpy(facs->sig, "FACS", 4);
 	facs->length = sizeof(*facs);
 	facs->version = 2;
 
-	aml.len = 0;
 	build_dsdt(&aml);
-	dsdt_gpa = table_alloc(sizeof(*dsdt) + aml.len, 16, (void **)&dsdt);
+	dsdt_gpa = table_alloc(&c, sizeof(*dsdt) + aml.len, 16, (void **)&dsdt);
 	header_fill(dsdt, "DSDT", sizeof(*dsdt) + aml.len, 2);
 	memcpy(dsdt + 1, aml.buf, aml.len);
 	header_sum(dsdt);
 
-	tables[0] = build_fadt(facs_gpa, dsdt_gpa);
-	tables[1] = build_madt();
+	tables[0] = build_fadt(&c, facs_gpa, dsdt_gpa);
+	tables[1] = build_madt(&c);
 
-	rsdt_gpa = table_alloc(sizeof(*rsdt) + 4 * ARRAY_SIZE(tables), 16,
+	rsdt_gpa = table_alloc(&c, sizeof(*rsdt) + 4 * ARRAY_SIZE(tables), 16,
 			       (void **)&rsdt);
 	header_fill(rsdt, "RSDT", sizeof(*rsdt) + 4 * ARRAY_SIZE(tables), 1);
 	rsdt_entry = (void *)(rsdt + 1);
-	xsdt_gpa = table_alloc(sizeof(*xsdt) + 8 * ARRAY_SIZE(tables), 16,
+	xsdt_gpa = table_alloc(&c, sizeof(*xsdt) + 8 * ARRAY_SIZE(tables), 16,
 			       (void **)&xsdt);
 	header_fill(xsdt, "XSDT", sizeof(*xsdt) + 8 * ARRAY_SIZE(tables), 1);
 	xsdt_entry = (void *)(xsdt + 1);
@@ -448,11 +448,5 @@ u64 acpi_build(struct vm *vm)
 	rsdp->ext_checksum = table_checksum(rsdp, sizeof(*rsdp));
 
 	verbose("acpi: RSDP at 0x%llx, tables up to 0x%llx",
-		(unsigned long long)rsdp_addr, (unsigned long long)next_table);
-	return rsdp_addr;
-}
-
-u64 acpi_rsdp(void)
-{
-	return rsdp_addr;
+		(unsigned long long)ACPI_RSDP, (unsigned long long)c.next);
 }

@@ -555,7 +555,7 @@ void boot_setup(struct vm *vm, const char *cmdline)
 	bp->e820_entries = n;
 
 	/* Saves the kernel scanning for the RSDP (protocol 2.14). */
-	bp->acpi_rsdp_addr = acpi_rsdp();
+	bp->acpi_rsdp_addr = ACPI_RSDP;
 
 	/*
 	 * The BIOS data area: where the EBDA starts (as a segment) and how

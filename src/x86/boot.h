@@ -33,18 +33,14 @@ void boot_load_initrd(struct vm *vm, const char *file);
  * identity page tables; sets vm->boot_params. */
 void boot_setup(struct vm *vm, const char *cmdline);
 
-/* Build the ACPI tables in [BIOS_START, BIOS_END); returns the guest-
- * physical address of the RSDP.  Call before boot_setup(), which hands
- * that address to the kernel. */
-u64 acpi_build(struct vm *vm);
+/* Build the ACPI tables in the BIOS area, the RSDP at ACPI_RSDP.  Call
+ * before boot_setup(), which hands that address to the kernel. */
+void acpi_build(struct vm *vm);
 
 /* The byte that makes @len bytes sum to zero (ACPI, SMBIOS). */
 u8 table_checksum(const void *p, size_t len);
 
 /* The SMBIOS entry point and tables, at SMBIOS_START. */
 void smbios_build(struct vm *vm);
-
-/* The RSDP address acpi_build() chose, or 0 if it has not run. */
-u64 acpi_rsdp(void);
 
 #endif

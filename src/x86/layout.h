@@ -23,6 +23,7 @@
 #define EBDA_START		0x9fc00
 #define EBDA_END		0xa0000
 #define BIOS_START		0xe0000	/* ACPI tables live here, RSDP first */
+#define ACPI_RSDP		BIOS_START
 #define BIOS_END		0x100000
 #define SMBIOS_START		0xf0000	/* where a kernel scans for "_SM_" */
 
