@@ -33,6 +33,12 @@ void boot_load_initrd(struct vm *vm, const char *file);
  * identity page tables; sets vm->boot_params. */
 void boot_setup(struct vm *vm, const char *cmdline);
 
+/* guest_ptr() for the boot data: there is no booting without it. */
+void *boot_ptr(struct vm *vm, u64 gpa, u64 len);
+
+/* The GDT and the identity page tables the kernel starts with. */
+void boot_cpu_setup(struct vm *vm);
+
 /* Build the ACPI tables in the BIOS area, the RSDP at ACPI_RSDP.  Call
  * before boot_setup(), which hands that address to the kernel. */
 void acpi_build(struct vm *vm);
