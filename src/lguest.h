@@ -69,6 +69,7 @@ struct vm {
 	u64 entry;		/* guest-physical entry point */
 	u64 boot_params;	/* guest-physical address of boot_params */
 	u64 kernel_end;		/* first byte after the loaded kernel */
+	struct boot_cpu *boot_cpu;	/* the vCPU's first state (x86/cpu.h) */
 };
 
 /* Guest-physical layout of the platform (see src/x86/layout.h). */

@@ -30,13 +30,14 @@ void boot_load_kernel(struct vm *vm, const char *file);
 void boot_load_initrd(struct vm *vm, const char *file);
 
 /* Write boot_params (command line, e820, initrd), the GDT and the
- * identity page tables; sets vm->boot_params. */
+ * identity page tables; sets vm->boot_params and vm->boot_cpu. */
 void boot_setup(struct vm *vm, const char *cmdline);
 
 /* guest_ptr() for the boot data: there is no booting without it. */
 void *boot_ptr(struct vm *vm, u64 gpa, u64 len);
 
-/* The GDT and the identity page tables the kernel starts with. */
+/* The GDT and the identity page tables the kernel starts with, and in
+ * vm->boot_cpu the vCPU state that enters it at vm->entry. */
 void boot_cpu_setup(struct vm *vm);
 
 /* Build the ACPI tables in the BIOS area, the RSDP at ACPI_RSDP.  Call
