@@ -11,6 +11,7 @@
 #define LGUEST_HV_H
 
 #include "lguest.h"
+#include "x86/cpu.h"
 
 struct hv_ops {
 	const char *name;
@@ -18,7 +19,7 @@ struct hv_ops {
 	/* Open the device and create the machine around vm->ram. */
 	void (*init)(struct vm *vm);
 
-	/* Create the vCPU in the state the 64-bit boot protocol wants. */
+	/* Create the vCPU in the state vm->boot_cpu describes. */
 	void (*vcpu_init)(struct vm *vm);
 
 	/* Run the vCPU until the guest stops; dispatches I/O meanwhile.

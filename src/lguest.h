@@ -57,6 +57,7 @@ struct i8042;
 struct rtc;
 struct acpi_pm;
 struct virtio_dev;
+struct boot_cpu;
 
 /* A bus: who answers which port or address, searched in order. */
 #define BUS_MAX_RANGES	64
@@ -103,6 +104,7 @@ struct vm {
 	u64 entry;		/* guest-physical entry point */
 	u64 boot_params;	/* guest-physical address of boot_params */
 	u64 kernel_end;		/* first byte after the loaded kernel */
+	struct boot_cpu *boot_cpu;	/* the vCPU's first state (x86/cpu.h) */
 
 	struct vcpu vcpu[VM_MAX_VCPUS];
 	int nr_vcpus;

@@ -26,8 +26,9 @@
 #define PCI_INT_PIN		0x3d
 
 /* Interrupt routing, as the DSDT's _PRT describes it: slot S, pin P
- * (0 = INTA) goes to IOAPIC input 16 + ((S + P) & 7). */
-#define PCI_GSI(slot, pin)	(16 + (((slot) + (pin)) & 7))
+ * (0 = INTA) goes to the IOAPIC input x86/irq.h's swizzle gives. */
+#include "x86/irq.h"
+#define PCI_GSI(slot, pin)	PCI_INTX_GSI(slot, pin)
 
 struct pci_dev;
 struct pci_bus;

@@ -8,10 +8,7 @@
  */
 #include "hv.h"
 #include "lguest.h"
-
-/* GSIs below this are the interrupt controllers' pins (see kvm.c's
- * routes and the MADT); MSI routes are numbered from here up. */
-#define FIRST_MSI_GSI	24
+#include "x86/irq.h"
 
 void vm_init(struct vm *vm, const struct hv_ops *hv)
 {
@@ -20,6 +17,7 @@ void vm_init(struct vm *vm, const struct hv_ops *hv)
 	vm->mmio.name = "MMIO";
 	pthread_rwlock_init(&vm->pio.lock, NULL);
 	pthread_rwlock_init(&vm->mmio.lock, NULL);
+	/* Below FIRST_MSI_GSI are the interrupt controllers' pins. */
 	vm->next_gsi = FIRST_MSI_GSI;
 	vm->nr_vcpus = 1;
 	for (int i = 0; i < VM_MAX_VCPUS; i++) {

@@ -19,9 +19,12 @@
 
 #include "hv.h"
 #include "kvm/cpuid.h"
-#include "x86/layout.h"
+#include "x86/irq.h"
 
 #define MAX_ROUTES	256
+
+/* The local APIC's LVT registers for LINT0 and LINT1. */
+#define APIC_LVT_LINT(n)	(0x350 + 0x10 * (n))
 
 struct kvm {
 	int sys_fd, vm_fd, vcpu_fd;
@@ -84,20 +87,21 @@ static void add_route(struct kvm *k, u32 gsi, u32 chip, u32 pin)
 	};
 }
 
-/*L:105 Interrupt routing.  GSIs 0-15 reach both the PICs and the IOAPIC,
- * 16-23 the IOAPIC only, and the timer's GSI 0 arrives at IOAPIC pin 2,
- * as the MADT's interrupt source override tells the guest.  MSI routes for
- * virtio's MSI-X vectors are added after these, from GSI 24 on. */
+/*L:105 Interrupt routing, as x86/irq.h wires it.  The ISA IRQs reach
+ * both the PICs and the IOAPIC, the other GSIs the IOAPIC only, each at
+ * the input the MADT's interrupt source overrides tell the guest (the
+ * timer's GSI 0 at pin 2).  MSI routes for virtio's MSI-X vectors are
+ * added after these, from FIRST_MSI_GSI on. */
 static void default_routes(struct kvm *k)
 {
 	k->routes = malloc_or_die(sizeof(*k->routes) +
 				  MAX_ROUTES * sizeof(k->routes->entries[0]));
-	for (u32 i = 0; i < 16; i++)
-		if (i != 2)
-			add_route(k, i, i < 8 ? KVM_IRQCHIP_PIC_MASTER :
-				  KVM_IRQCHIP_PIC_SLAVE, i % 8);
-	for (u32 i = 0; i < 24; i++)
-		add_route(k, i, KVM_IRQCHIP_IOAPIC, i == 0 ? 2 : i);
+	for (u32 i = 0; i < ISA_IRQS; i++)
+		if (i != PIC_CASCADE_IRQ)
+			add_route(k, i, i < PIC_IRQS ? KVM_IRQCHIP_PIC_MASTER :
+				  KVM_IRQCHIP_PIC_SLAVE, i % PIC_IRQS);
+	for (u32 i = 0; i < IOAPIC_PINS; i++)
+		add_route(k, i, KVM_IRQCHIP_IOAPIC, irq_ioapic_pin(i));
 	if (ioctl(k->vm_fd, KVM_SET_GSI_ROUTING, k->routes) < 0)
 		err(EXIT_ERROR, "KVM_SET_GSI_ROUTING");
 }
@@ -192,64 +196,67 @@ static void setup_cpuid(struct kvm *k)
 	free(c);
 }
 
-/* Local APIC LINT0 delivers the PIC's interrupts, LINT1 NMIs, as a BIOS
- * would leave them for a kernel that starts in PIC mode. */
+/* The local APIC's LINT inputs deliver the PIC's interrupts and NMIs, as
+ * x86/irq.h wires them and the MADT says. */
 static void setup_lapic(struct kvm *k)
 {
 	struct kvm_lapic_state s;
-	u32 *lvt0 = (u32 *)&s.regs[0x350], *lvt1 = (u32 *)&s.regs[0x360];
+	u32 *extint = (u32 *)&s.regs[APIC_LVT_LINT(LAPIC_LINT_EXTINT)];
+	u32 *nmi = (u32 *)&s.regs[APIC_LVT_LINT(LAPIC_LINT_NMI)];
 
 	if (ioctl(k->vcpu_fd, KVM_GET_LAPIC, &s) < 0)
 		err(EXIT_ERROR, "KVM_GET_LAPIC");
-	*lvt0 = (*lvt0 & ~0x1ffffu) | (7 << 8);	/* ExtINT */
-	*lvt1 = (*lvt1 & ~0x1ffffu) | (4 << 8);	/* NMI */
+	*extint = (*extint & ~0x1ffffu) | (7 << 8);	/* ExtINT */
+	*nmi = (*nmi & ~0x1ffffu) | (4 << 8);		/* NMI */
 	if (ioctl(k->vcpu_fd, KVM_SET_LAPIC, &s) < 0)
 		err(EXIT_ERROR, "KVM_SET_LAPIC");
 }
 
-static void flat_segment(struct kvm_segment *s, u16 sel, u8 type, bool code)
+static struct kvm_segment kvm_segment(const struct cpu_seg *s)
 {
-	*s = (struct kvm_segment){
-		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
-		.present = 1, .dpl = 0, .s = 1, .g = 1,
-		.l = code, .db = !code,
+	return (struct kvm_segment){
+		.base = s->base, .limit = s->limit, .selector = s->selector,
+		.type = s->type, .present = s->present, .dpl = s->dpl,
+		.db = s->db, .s = s->s, .l = s->l, .g = s->g, .avl = s->avl,
+		.unusable = s->unusable,
 	};
 }
 
-/*L:110 The 64-bit boot protocol: long mode with paging on, the loader's
- * identity map in CR3, a flat GDT with __BOOT_CS at 0x10 and __BOOT_DS at
- * 0x18, interrupts off and %rsi pointing at boot_params. */
+/* The state the loader left in vm->boot_cpu, in KVM's words.  What it
+ * does not say (CR2, CR8, the APIC base) stays as KVM made it. */
 static void setup_regs(struct vm *vm, struct kvm *k)
 {
+	const struct boot_cpu *c = vm->boot_cpu;
 	struct kvm_sregs sr;
-	struct kvm_regs r = { 0 };
-	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+	struct kvm_regs r = {
+		.rax = c->rax, .rbx = c->rbx, .rcx = c->rcx, .rdx = c->rdx,
+		.rsi = c->rsi, .rdi = c->rdi, .rsp = c->rsp, .rbp = c->rbp,
+		.r8 = c->r8, .r9 = c->r9, .r10 = c->r10, .r11 = c->r11,
+		.r12 = c->r12, .r13 = c->r13, .r14 = c->r14, .r15 = c->r15,
+		.rip = c->rip, .rflags = c->rflags,
+	};
+	struct kvm_fpu fpu = { .fcw = c->fcw, .mxcsr = c->mxcsr };
 
 	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
 		err(EXIT_ERROR, "KVM_GET_SREGS");
-
-	flat_segment(&sr.cs, 0x10, 0xb, true);
-	flat_segment(&sr.ds, 0x18, 0x3, false);
-	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
-	sr.tr = (struct kvm_segment){ .limit = 0xffff, .type = 0xb,
-				      .present = 1 };
-	sr.ldt = (struct kvm_segment){ .type = 0x2, .unusable = 1 };
-	sr.gdt.base = BOOT_GDT;
-	sr.gdt.limit = 4 * 8 - 1;
-	sr.idt.base = 0;
-	sr.idt.limit = 0;
-
-	sr.cr0 = 0x80050033;	/* PG | AM | WP | NE | ET | MP | PE */
-	sr.cr3 = BOOT_PML4;
-	sr.cr4 = 0x20;		/* PAE */
-	sr.efer = 0x500;	/* LME | LMA */
+	sr.cs = kvm_segment(&c->cs);
+	sr.ds = kvm_segment(&c->ds);
+	sr.es = kvm_segment(&c->es);
+	sr.fs = kvm_segment(&c->fs);
+	sr.gs = kvm_segment(&c->gs);
+	sr.ss = kvm_segment(&c->ss);
+	sr.tr = kvm_segment(&c->tr);
+	sr.ldt = kvm_segment(&c->ldt);
+	sr.gdt.base = c->gdt.base;
+	sr.gdt.limit = c->gdt.limit;
+	sr.idt.base = c->idt.base;
+	sr.idt.limit = c->idt.limit;
+	sr.cr0 = c->cr0;
+	sr.cr3 = c->cr3;
+	sr.cr4 = c->cr4;
+	sr.efer = c->efer;
 	if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
 		err(EXIT_ERROR, "KVM_SET_SREGS");
-
-	r.rflags = 2;
-	r.rip = vm->entry;
-	r.rsi = vm->boot_params;
-	r.rsp = BOOT_STACK;
 	if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
 		err(EXIT_ERROR, "KVM_SET_REGS");
 	if (ioctl(k->vcpu_fd, KVM_SET_FPU, &fpu) < 0)

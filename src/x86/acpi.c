@@ -18,6 +18,7 @@
 #include "x86/aml.h"
 #include "x86/boot.h"
 #include "pci.h"
+#include "x86/irq.h"
 #include "x86/layout.h"
 
 #define OEM_ID		"LGUEST"
@@ -149,26 +150,24 @@ struct madt_lapic_nmi {
 	u8 lint;
 } __attribute__((packed));
 
-/* ISA interrupts are edge/active-high; the SCI is level/active-high. */
-#define MPS_ACTIVE_HIGH		0x1
-#define MPS_LEVEL		0xc
-
 /*
- * The tables are laid out one after another from BIOS_START, with the
+ * The tables are laid out one after another from ACPI_RSDP, with the
  * RSDP first (the kernel scans for it on 16-byte boundaries there).
  */
-static struct vm *acpi_vm;
-static u64 next_table, rsdp_addr;
+struct acpi_ctx {
+	struct vm *vm;
+	u64 next;		/* where the next table may start */
+};
 
-static u64 table_alloc(u64 size, u64 align, void **host)
+static u64 table_alloc(struct acpi_ctx *c, u64 size, u64 align, void **host)
 {
-	u64 gpa = (next_table + align - 1) & ~(align - 1);
+	u64 gpa = (c->next + align - 1) & ~(align - 1);
 
-	*host = guest_ptr(acpi_vm, gpa, size);
+	*host = guest_ptr(c->vm, gpa, size);
 	if (gpa + size > SMBIOS_START || !*host)
 		errx(EXIT_ERROR, "ACPI tables do not fit in guest memory");
 	memset(*host, 0, size);
-	next_table = gpa + size;
+	c->next = gpa + size;
 	return gpa;
 }
 
@@ -207,7 +206,7 @@ static void header_sum(struct acpi_header *h)
 /*L:220 Device (PCI0): the host bridge.  Its _CRS says which buses, ports
  * and memory it decodes -- the kernel puts BARs only inside these
  * windows -- and _PRT says where each slot's INTA-D# arrive: straight
- * at IOAPIC inputs, as pci.h's PCI_GSI() wires them. */
+ * at IOAPIC inputs, as x86/irq.h wires them. */
 static void build_pci0(struct aml *a)
 {
 	u8 cfg_io[] = { 0x47, 1, 0xf8, 0x0c, 0xf8, 0x0c, 1, 8 };
@@ -245,7 +244,7 @@ static void build_pci0(struct aml *a)
 			aml_int(a, (u32)slot << 16 | 0xffff);
 			aml_int(a, pin);
 			aml_int(a, 0);		/* no link device: a GSI */
-			aml_int(a, PCI_GSI(slot, pin));
+			aml_int(a, PCI_INTX_GSI(slot, pin));
 			aml_close(a, entry);
 		}
 	}
@@ -315,10 +314,10 @@ static struct acpi_gas gas_io(u16 port, u8 bytes, u8 access)
 				  .access_size = access, .address = port };
 }
 
-static u64 build_fadt(u64 facs, u64 dsdt)
+static u64 build_fadt(struct acpi_ctx *c, u64 facs, u64 dsdt)
 {
 	struct acpi_fadt *f;
-	u64 gpa = table_alloc(sizeof(*f), 16, (void **)&f);
+	u64 gpa = table_alloc(c, sizeof(*f), 16, (void **)&f);
 
 	header_fill(&f->h, "FACP", sizeof(*f), 6);
 	/* FACS in the 32-bit field only: the kernel installs it once for
@@ -354,7 +353,7 @@ static u64 build_fadt(u64 facs, u64 dsdt)
 	return gpa;
 }
 
-static u64 build_madt(void)
+static u64 build_madt(struct acpi_ctx *c)
 {
 	struct acpi_madt *m;
 	struct madt_lapic *lapic;
@@ -362,8 +361,9 @@ static u64 build_madt(void)
 	struct madt_iso *iso;
 	struct madt_lapic_nmi *nmi;
 	size_t len = sizeof(*m) + sizeof(*lapic) + sizeof(*ioapic) +
-		     2 * sizeof(*iso) + sizeof(*nmi);
-	u64 gpa = table_alloc(len, 16, (void **)&m);
+		     irq_nr_overrides * sizeof(*iso) + sizeof(*nmi);
+	u64 gpa = table_alloc(c, len, 16, (void **)&m);
+	unsigned int i;
 
 	header_fill(&m->h, "APIC", len, 4);
 	m->lapic_addr = LAPIC_BASE;
@@ -377,55 +377,57 @@ static u64 build_madt(void)
 	*ioapic = (struct madt_ioapic){ 1, sizeof(*ioapic), 0, 0,
 					IOAPIC_BASE, 0 };
 
-	/* The PIT's IRQ0 is wired to IOAPIC pin 2, as on every PC. */
+	/* The ISA IRQs wired other than straight, edge-triggered, to the
+	 * IOAPIC input of their number: the PIT's and the SCI. */
 	iso = (void *)(ioapic + 1);
-	iso[0] = (struct madt_iso){ 2, sizeof(*iso), 0, 0, 2, 0 };
-	iso[1] = (struct madt_iso){ 2, sizeof(*iso), 0, IRQ_SCI, IRQ_SCI,
-				    MPS_ACTIVE_HIGH | MPS_LEVEL };
+	for (i = 0; i < irq_nr_overrides; i++)
+		iso[i] = (struct madt_iso){ 2, sizeof(*iso), 0,
+					    irq_overrides[i].irq,
+					    irq_overrides[i].gsi,
+					    irq_overrides[i].flags };
 
-	/* NMIs arrive on LINT1 of every processor (uid 0xff = all). */
-	nmi = (void *)(iso + 2);
-	*nmi = (struct madt_lapic_nmi){ 4, sizeof(*nmi), 0xff, 0, 1 };
+	/* NMIs arrive on the same LINT of every processor (uid 0xff). */
+	nmi = (void *)(iso + irq_nr_overrides);
+	*nmi = (struct madt_lapic_nmi){ 4, sizeof(*nmi), 0xff, 0,
+					LAPIC_LINT_NMI };
 
 	header_sum(&m->h);
 	return gpa;
 }
 
-u64 acpi_build(struct vm *vm)
+void acpi_build(struct vm *vm)
 {
+	struct acpi_ctx c = { .vm = vm, .next = ACPI_RSDP };
 	struct acpi_rsdp *rsdp;
 	struct acpi_facs *facs;
 	struct acpi_header *dsdt, *rsdt, *xsdt;
-	static struct aml aml;
+	struct aml aml = { .len = 0 };
 	u64 tables[2], facs_gpa, dsdt_gpa, rsdt_gpa, xsdt_gpa;
 	u32 *rsdt_entry;
 	u64 *xsdt_entry;
 	unsigned int i;
 
-	acpi_vm = vm;
-	next_table = BIOS_START;
-	rsdp_addr = table_alloc(sizeof(*rsdp), 16, (void **)&rsdp);
+	table_alloc(&c, sizeof(*rsdp), 16, (void **)&rsdp);
 
-	facs_gpa = table_alloc(sizeof(*facs), 64, (void **)&facs);
+	facs_gpa = table_alloc(&c, sizeof(*facs), 64, (void **)&facs);
 	memcpy(facs->sig, "FACS", 4);
 	facs->length = sizeof(*facs);
 	facs->version = 2;
 
-	aml.len = 0;
 	build_dsdt(&aml);
-	dsdt_gpa = table_alloc(sizeof(*dsdt) + aml.len, 16, (void **)&dsdt);
+	dsdt_gpa = table_alloc(&c, sizeof(*dsdt) + aml.len, 16, (void **)&dsdt);
 	header_fill(dsdt, "DSDT", sizeof(*dsdt) + aml.len, 2);
 	memcpy(dsdt + 1, aml.buf, aml.len);
 	header_sum(dsdt);
 
-	tables[0] = build_fadt(facs_gpa, dsdt_gpa);
-	tables[1] = build_madt();
+	tables[0] = build_fadt(&c, facs_gpa, dsdt_gpa);
+	tables[1] = build_madt(&c);
 
-	rsdt_gpa = table_alloc(sizeof(*rsdt) + 4 * ARRAY_SIZE(tables), 16,
+	rsdt_gpa = table_alloc(&c, sizeof(*rsdt) + 4 * ARRAY_SIZE(tables), 16,
 			       (void **)&rsdt);
 	header_fill(rsdt, "RSDT", sizeof(*rsdt) + 4 * ARRAY_SIZE(tables), 1);
 	rsdt_entry = (void *)(rsdt + 1);
-	xsdt_gpa = table_alloc(sizeof(*xsdt) + 8 * ARRAY_SIZE(tables), 16,
+	xsdt_gpa = table_alloc(&c, sizeof(*xsdt) + 8 * ARRAY_SIZE(tables), 16,
 			       (void **)&xsdt);
 	header_fill(xsdt, "XSDT", sizeof(*xsdt) + 8 * ARRAY_SIZE(tables), 1);
 	xsdt_entry = (void *)(xsdt + 1);
@@ -446,11 +448,5 @@ u64 acpi_build(struct vm *vm)
 	rsdp->ext_checksum = table_checksum(rsdp, sizeof(*rsdp));
 
 	verbose("acpi: RSDP at 0x%llx, tables up to 0x%llx",
-		(unsigned long long)rsdp_addr, (unsigned long long)next_table);
-	return rsdp_addr;
-}
-
-u64 acpi_rsdp(void)
-{
-	return rsdp_addr;
+		(unsigned long long)ACPI_RSDP, (unsigned long long)c.next);
 }

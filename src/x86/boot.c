@@ -453,7 +453,7 @@ int e820_build(const struct vm *vm, struct e820_range *map)
 	return n;
 }
 
-static void *boot_ptr(struct vm *vm, u64 gpa, u64 len)
+void *boot_ptr(struct vm *vm, u64 gpa, u64 len)
 {
 	void *p = guest_ptr(vm, gpa, len);
 
@@ -461,35 +461,6 @@ static void *boot_ptr(struct vm *vm, u64 gpa, u64 len)
 		errx(EXIT_ERROR, "guest memory too small for the boot data "
 		     "at 0x%llx", (unsigned long long)gpa);
 	return p;
-}
-
-/* The GDT the kernel starts with: what CS=0x10 and DS=0x18 select. */
-static void write_gdt(struct vm *vm)
-{
-	u64 *gdt = boot_ptr(vm, BOOT_GDT, 4 * sizeof(u64));
-
-	gdt[0] = 0;
-	gdt[1] = 0;
-	gdt[2] = 0x00af9b000000ffffULL;	/* 64-bit code, present, DPL 0 */
-	gdt[3] = 0x00cf93000000ffffULL;	/* 4 GiB flat data, writable */
-}
-
-/* PML4 -> one PDPT -> four page directories of 2 MiB pages: 0..4 GiB. */
-static void write_page_tables(struct vm *vm)
-{
-	u64 *pml4 = boot_ptr(vm, BOOT_PML4, 4096);
-	u64 *pdpt = boot_ptr(vm, BOOT_PDPT, 4096);
-	u64 *pd = boot_ptr(vm, BOOT_PD, 4 * 4096);
-	const u64 present_rw = 0x3, huge = 0x80;
-	unsigned int i;
-
-	memset(pml4, 0, 4096);
-	memset(pdpt, 0, 4096);
-	pml4[0] = BOOT_PDPT | present_rw;
-	for (i = 0; i < 4; i++)
-		pdpt[i] = (BOOT_PD + i * 4096) | present_rw;
-	for (i = 0; i < 4 * 512; i++)
-		pd[i] = (u64)i * 2 * MiB | present_rw | huge;
 }
 
 static const char *e820_type_name(u32 type)
@@ -555,7 +526,7 @@ void boot_setup(struct vm *vm, const char *cmdline)
 	bp->e820_entries = n;
 
 	/* Saves the kernel scanning for the RSDP (protocol 2.14). */
-	bp->acpi_rsdp_addr = acpi_rsdp();
+	bp->acpi_rsdp_addr = ACPI_RSDP;
 
 	/*
 	 * The BIOS data area: where the EBDA starts (as a segment) and how
@@ -567,7 +538,6 @@ void boot_setup(struct vm *vm, const char *cmdline)
 	memcpy(boot_ptr(vm, 0x40e, 2), &bda[0], 2);
 	memcpy(boot_ptr(vm, 0x413, 2), &bda[1], 2);
 
-	write_gdt(vm);
-	write_page_tables(vm);
 	vm->boot_params = BOOT_PARAMS;
+	boot_cpu_setup(vm);
 }

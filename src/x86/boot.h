@@ -30,21 +30,24 @@ void boot_load_kernel(struct vm *vm, const char *file);
 void boot_load_initrd(struct vm *vm, const char *file);
 
 /* Write boot_params (command line, e820, initrd), the GDT and the
- * identity page tables; sets vm->boot_params. */
+ * identity page tables; sets vm->boot_params and vm->boot_cpu. */
 void boot_setup(struct vm *vm, const char *cmdline);
 
-/* Build the ACPI tables in [BIOS_START, BIOS_END); returns the guest-
- * physical address of the RSDP.  Call before boot_setup(), which hands
- * that address to the kernel. */
-u64 acpi_build(struct vm *vm);
+/* guest_ptr() for the boot data: there is no booting without it. */
+void *boot_ptr(struct vm *vm, u64 gpa, u64 len);
+
+/* The GDT and the identity page tables the kernel starts with, and in
+ * vm->boot_cpu the vCPU state that enters it at vm->entry. */
+void boot_cpu_setup(struct vm *vm);
+
+/* Build the ACPI tables in the BIOS area, the RSDP at ACPI_RSDP.  Call
+ * before boot_setup(), which hands that address to the kernel. */
+void acpi_build(struct vm *vm);
 
 /* The byte that makes @len bytes sum to zero (ACPI, SMBIOS). */
 u8 table_checksum(const void *p, size_t len);
 
 /* The SMBIOS entry point and tables, at SMBIOS_START. */
 void smbios_build(struct vm *vm);
-
-/* The RSDP address acpi_build() chose, or 0 if it has not run. */
-u64 acpi_rsdp(void);
 
 #endif

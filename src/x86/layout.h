@@ -6,6 +6,9 @@
 #ifndef LGUEST_X86_LAYOUT_H
 #define LGUEST_X86_LAYOUT_H
 
+/* The interrupt lines of the chips at the ports below. */
+#include "x86/irq.h"
+
 /* Low memory, below 1 MiB, written by the Launcher before the guest runs. */
 #define BOOT_GDT		0x0500	/* flat GDT: 0x10 code, 0x18 data */
 #define BOOT_PARAMS		0x7000	/* struct boot_params, the "zero page" */
@@ -20,6 +23,7 @@
 #define EBDA_START		0x9fc00
 #define EBDA_END		0xa0000
 #define BIOS_START		0xe0000	/* ACPI tables live here, RSDP first */
+#define ACPI_RSDP		BIOS_START
 #define BIOS_END		0x100000
 #define SMBIOS_START		0xf0000	/* where a kernel scans for "_SM_" */
 
@@ -41,12 +45,8 @@
 #define PORT_PM_TMR		0x608	/* ACPI PM timer (4) */
 #define PORT_RESET		0xcf9	/* FADT reset register: write 0x06 */
 #define PORT_COM1		0x3f8
-#define IRQ_COM1		4
 #define PORT_RTC_INDEX		0x70	/* MC146818: index, then data at 0x71 */
-#define IRQ_RTC			8
-#define IRQ_KBD			1
 #define RTC_CENTURY_REG		0x32	/* CMOS byte the FADT names */
-#define IRQ_SCI			9
 
 /* SLP_TYP value our DSDT's \_S5 package names, written to PM1a_CNT. */
 #define ACPI_S5_SLP_TYP		5
