@@ -19,12 +19,13 @@ struct hv_ops {
 	/* Open the device and create the machine around vm->ram. */
 	void (*init)(struct vm *vm);
 
-	/* Create the vCPU in the state vm->boot_cpu describes. */
-	void (*vcpu_init)(struct vm *vm);
+	/* Create a vCPU in the state vm->boot_cpu describes; its own
+	 * state goes in vcpu->hv_priv. */
+	void (*vcpu_init)(struct vcpu *vcpu);
 
 	/* Run the vCPU until the guest stops; dispatches I/O meanwhile.
-	 * Called on the vCPU thread; returns only through vm_stop(). */
-	void (*vcpu_run)(struct vm *vm);
+	 * Called on the vCPU's thread; returns only through vm_stop(). */
+	void (*vcpu_run)(struct vcpu *vcpu);
 
 	/* Drive an interrupt line (level 0 or 1). */
 	void (*irq_line)(struct vm *vm, int irq, int level);

@@ -82,6 +82,7 @@ struct vcpu {
 	struct vm *vm;
 	int id;
 	pthread_t thread;
+	void *hv_priv;		/* the backend's state for it */
 };
 
 /*

@@ -119,7 +119,7 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 
 	seccomp_install(THREAD_VCPU);
-	vcpu->vm->hv->vcpu_run(vcpu->vm);
+	vcpu->vm->hv->vcpu_run(vcpu);
 	return NULL;
 }
 
@@ -368,8 +368,9 @@ int main(int argc, char **argv)
 	term_set_sink(console_keys, &vm);
 
 	/* And off we go: the vCPU gets a thread of its own. */
-	vm.hv->vcpu_init(&vm);
-	verbose("entering the guest at 0x%llx", (unsigned long long)vm.entry);
+	vm.hv->vcpu_init(&vm.vcpu[0]);
+	verbose("entering the guest at 0x%llx",
+		(unsigned long long)vm.boot_cpu->rip);
 	/* From here each thread may make only the system calls it needs. */
 	seccomp_off = a.no_seccomp;
 	seccomp_install(THREAD_MAIN);

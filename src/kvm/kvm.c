@@ -27,11 +27,16 @@
 #define APIC_LVT_LINT(n)	(0x350 + 0x10 * (n))
 
 struct kvm {
-	int sys_fd, vm_fd, vcpu_fd;
-	struct kvm_run *run;
-	size_t run_size;
+	int sys_fd, vm_fd;
 	pthread_mutex_t route_lock;
 	struct kvm_irq_routing *routes;
+};
+
+/* Each vCPU's own: its descriptor and the kvm_run page KVM shares. */
+struct kvm_vcpu {
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
 };
 
 /* Where KVM may put the real-mode TSS and identity map it needs on some
@@ -140,7 +145,6 @@ static void kvm_init(struct vm *vm)
 	int ver;
 
 	vm->hv_priv = k;
-	k->vcpu_fd = -1;
 	k->sys_fd = open_kvm();
 
 	ver = ioctl(k->sys_fd, KVM_GET_API_VERSION, 0);
@@ -173,8 +177,9 @@ static void kvm_init(struct vm *vm)
 }
 
 /* The guest sees the host's CPU, less what KVM cannot virtualize. */
-static void setup_cpuid(struct kvm *k)
+static void setup_cpuid(struct vcpu *v, struct kvm_vcpu *kv)
 {
+	struct kvm *k = kvm_of(v->vm);
 	int n = 128, khz;
 	struct kvm_cpuid2 *c;
 
@@ -189,26 +194,26 @@ static void setup_cpuid(struct kvm *k)
 		free(c);
 		n *= 2;
 	}
-	khz = ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
-	cpuid_present(c, 0, 1, khz > 0 ? khz : 0);
-	if (ioctl(k->vcpu_fd, KVM_SET_CPUID2, c) < 0)
+	khz = ioctl(kv->fd, KVM_GET_TSC_KHZ, 0);
+	cpuid_present(c, v->id, v->vm->nr_vcpus, khz > 0 ? khz : 0);
+	if (ioctl(kv->fd, KVM_SET_CPUID2, c) < 0)
 		err(EXIT_ERROR, "KVM_SET_CPUID2");
 	free(c);
 }
 
 /* The local APIC's LINT inputs deliver the PIC's interrupts and NMIs, as
  * x86/irq.h wires them and the MADT says. */
-static void setup_lapic(struct kvm *k)
+static void setup_lapic(struct kvm_vcpu *kv)
 {
 	struct kvm_lapic_state s;
 	u32 *extint = (u32 *)&s.regs[APIC_LVT_LINT(LAPIC_LINT_EXTINT)];
 	u32 *nmi = (u32 *)&s.regs[APIC_LVT_LINT(LAPIC_LINT_NMI)];
 
-	if (ioctl(k->vcpu_fd, KVM_GET_LAPIC, &s) < 0)
+	if (ioctl(kv->fd, KVM_GET_LAPIC, &s) < 0)
 		err(EXIT_ERROR, "KVM_GET_LAPIC");
 	*extint = (*extint & ~0x1ffffu) | (7 << 8);	/* ExtINT */
 	*nmi = (*nmi & ~0x1ffffu) | (4 << 8);		/* NMI */
-	if (ioctl(k->vcpu_fd, KVM_SET_LAPIC, &s) < 0)
+	if (ioctl(kv->fd, KVM_SET_LAPIC, &s) < 0)
 		err(EXIT_ERROR, "KVM_SET_LAPIC");
 }
 
@@ -224,7 +229,7 @@ static struct kvm_segment kvm_segment(const struct cpu_seg *s)
 
 /* The state the loader left in vm->boot_cpu, in KVM's words.  What it
  * does not say (CR2, CR8, the APIC base) stays as KVM made it. */
-static void setup_regs(struct vm *vm, struct kvm *k)
+static void setup_regs(struct vm *vm, struct kvm_vcpu *kv)
 {
 	const struct boot_cpu *c = vm->boot_cpu;
 	struct kvm_sregs sr;
@@ -237,7 +242,7 @@ static void setup_regs(struct vm *vm, struct kvm *k)
 	};
 	struct kvm_fpu fpu = { .fcw = c->fcw, .mxcsr = c->mxcsr };
 
-	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+	if (ioctl(kv->fd, KVM_GET_SREGS, &sr) < 0)
 		err(EXIT_ERROR, "KVM_GET_SREGS");
 	sr.cs = kvm_segment(&c->cs);
 	sr.ds = kvm_segment(&c->ds);
@@ -255,34 +260,36 @@ static void setup_regs(struct vm *vm, struct kvm *k)
 	sr.cr3 = c->cr3;
 	sr.cr4 = c->cr4;
 	sr.efer = c->efer;
-	if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+	if (ioctl(kv->fd, KVM_SET_SREGS, &sr) < 0)
 		err(EXIT_ERROR, "KVM_SET_SREGS");
-	if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
+	if (ioctl(kv->fd, KVM_SET_REGS, &r) < 0)
 		err(EXIT_ERROR, "KVM_SET_REGS");
-	if (ioctl(k->vcpu_fd, KVM_SET_FPU, &fpu) < 0)
+	if (ioctl(kv->fd, KVM_SET_FPU, &fpu) < 0)
 		err(EXIT_ERROR, "KVM_SET_FPU");
 }
 
-static void kvm_vcpu_init(struct vm *vm)
+static void kvm_vcpu_init(struct vcpu *v)
 {
-	struct kvm *k = kvm_of(vm);
+	struct kvm *k = kvm_of(v->vm);
+	struct kvm_vcpu *kv = malloc_or_die(sizeof(*kv));
 	int sz;
 
-	k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
-	if (k->vcpu_fd < 0)
+	v->hv_priv = kv;
+	kv->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, v->id);
+	if (kv->fd < 0)
 		err(EXIT_ERROR, "KVM_CREATE_VCPU");
 	sz = ioctl(k->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz < (int)sizeof(*k->run))
+	if (sz < (int)sizeof(*kv->run))
 		err(EXIT_ERROR, "KVM_GET_VCPU_MMAP_SIZE");
-	k->run_size = sz;
-	k->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      k->vcpu_fd, 0);
-	if (k->run == MAP_FAILED)
+	kv->run_size = sz;
+	kv->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       kv->fd, 0);
+	if (kv->run == MAP_FAILED)
 		err(EXIT_ERROR, "mmap of the vCPU");
 
-	setup_cpuid(k);
-	setup_lapic(k);
-	setup_regs(vm, k);
+	setup_cpuid(v, kv);
+	setup_lapic(kv);
+	setup_regs(v->vm, kv);
 }
 
 /* Port I/O: "rep outsb" arrives as one exit with count > 1. */
@@ -295,11 +302,11 @@ static void handle_io(struct vm *vm, struct kvm_run *run)
 		pio_dispatch(vm, run->io.port, p, run->io.size, write);
 }
 
-static void crashed(struct kvm *k, const char *what)
+static void crashed(struct kvm_vcpu *kv, const char *what)
 {
 	struct kvm_regs r;
 
-	if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) == 0)
+	if (ioctl(kv->fd, KVM_GET_REGS, &r) == 0)
 		warnx("guest crashed: %s at rip 0x%llx", what, r.rip);
 	else
 		warnx("guest crashed: %s", what);
@@ -308,14 +315,15 @@ static void crashed(struct kvm *k, const char *what)
 
 /*L:120 The run loop.  Most exits are port or MMIO accesses to chips we
  * emulate; the rest end this guest's life one way or another. */
-static void kvm_vcpu_run(struct vm *vm)
+static void kvm_vcpu_run(struct vcpu *v)
 {
-	struct kvm *k = kvm_of(vm);
-	struct kvm_run *run = k->run;
+	struct vm *vm = v->vm;
+	struct kvm_vcpu *kv = v->hv_priv;
+	struct kvm_run *run = kv->run;
 	char what[96];
 
 	for (;;) {
-		if (ioctl(k->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (ioctl(kv->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			err(EXIT_ERROR, "KVM_RUN");
@@ -344,10 +352,10 @@ static void kvm_vcpu_run(struct vm *vm)
 			}
 			snprintf(what, sizeof(what), "system event %u",
 				 run->system_event.type);
-			crashed(k, what);
+			crashed(kv, what);
 			return;
 		case KVM_EXIT_HLT:
-			crashed(k, "halted with interrupts off");
+			crashed(kv, "halted with interrupts off");
 			return;
 		case KVM_EXIT_INTERNAL_ERROR:
 			snprintf(what, sizeof(what), "KVM internal error %u%s",
@@ -355,19 +363,19 @@ static void kvm_vcpu_run(struct vm *vm)
 				 run->internal.suberror ==
 				 KVM_INTERNAL_ERROR_EMULATION ?
 				 " (instruction emulation failed)" : "");
-			crashed(k, what);
+			crashed(kv, what);
 			return;
 		case KVM_EXIT_FAIL_ENTRY:
 			snprintf(what, sizeof(what),
 				 "entry failed, hardware reason 0x%llx",
 				 (unsigned long long)
 				 run->fail_entry.hardware_entry_failure_reason);
-			crashed(k, what);
+			crashed(kv, what);
 			return;
 		default:
 			snprintf(what, sizeof(what), "unexpected KVM exit %u",
 				 run->exit_reason);
-			crashed(k, what);
+			crashed(kv, what);
 			return;
 		}
 	}
