@@ -208,5 +208,5 @@ void console_add(struct vm *vm, int out_fd)
 		con->ops.features = 1ULL << VIRTIO_CONSOLE_F_SIZE;
 	}
 	con->config.max_nr_ports = 1;
-	virtio_add(vm, &con->ops, &con, &con->config);
+	vm->console = virtio_add(vm, &con->ops, con, &con->config);
 }
