@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "conhost.h"
+#include "handover.h"
 #include "term.h"
 
 enum kind { CON_STDIO, CON_PTY, CON_SOCKET, CON_FILE };
@@ -330,7 +331,7 @@ bad:
 	errx(EXIT_ERROR, "%s: cannot parse '%s'", KEEP_ENV, env);
 }
 
-void conhost_before_exec(void)
+static void before_exec(void)
 {
 	char env[256];
 	size_t n;
@@ -379,6 +380,7 @@ void conhost_open(const char *spec, const char *name)
 	else
 		errx(EXIT_USAGE, "--console=%s: say stdio, pty, socket, "
 		     "socket:PATH or file:PATH", spec);
+	handover_on_exec(before_exec);
 	if (adopt(name)) {
 		copy_to_log();
 		return;

@@ -30,11 +30,6 @@ void conhost_ready(const struct pollfd *p, int n);
 /* Is the console our own terminal?  Then main() makes it raw. */
 bool conhost_is_tty(void);
 
-/* Just before a reboot's exec(): the console's descriptors stay open
- * for the new image, whose conhost_open() takes them over, so that the
- * pty, the socket and an attached client carry on. */
-void conhost_before_exec(void);
-
 /* Remove the socket, the pty link and the run directory.  Registered
  * with atexit() by conhost_open(); safe to call again, and from the
  * signal path. */

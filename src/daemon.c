@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "handover.h"
 #include "lguest.h"
 
 /* Set in the environment of a daemon, so that the image a reboot
@@ -179,6 +180,17 @@ static void detach_stdio(void)
 		close(null);
 }
 
+/* Just before a reboot's exec(): log lines written so far reach syslog,
+ * and the new image starts in the directory the first one started in. */
+static void before_exec(void)
+{
+	if (!daemonized)
+		return;
+	flush_log();
+	if (start_dir && chdir(start_dir) < 0)
+		warn("cannot return to %s", start_dir);
+}
+
 void daemon_start(const char *name)
 {
 	pid_t pid;
@@ -187,6 +199,7 @@ void daemon_start(const char *name)
 	log_name = name;
 	daemonized = true;
 	start_dir = get_current_dir_name();
+	handover_on_exec(before_exec);
 	if (getenv(DAEMON_ENV)) {
 		/* A reboot: nobody is waiting, and stdin and stdout are
 		 * /dev/null already. */
@@ -228,15 +241,6 @@ void daemon_ready(void)
 		close(status_fd);
 		status_fd = -1;
 	}
-}
-
-void daemon_before_exec(void)
-{
-	if (!daemonized)
-		return;
-	flush_log();
-	if (start_dir && chdir(start_dir) < 0)
-		warn("cannot return to %s", start_dir);
 }
 
 /* ---- the pid file ------------------------------------------------------ */

@@ -18,10 +18,6 @@ void daemon_start(const char *name);
  * daemon. */
 void daemon_ready(void);
 
-/* Just before a reboot's exec(): log lines written so far reach syslog,
- * and the new image starts in the directory the first one started in. */
-void daemon_before_exec(void);
-
 /* --pidfile=PATH: created, locked and filled with our pid; removed at
  * exit.  Another lguest holding it is fatal, with its pid.  A daemon
  * calls it in the child, after daemon_start(). */

@@ -26,6 +26,7 @@
 #include "attach.h"
 #include "conhost.h"
 #include "daemon.h"
+#include "handover.h"
 #include "hv.h"
 #include "hw/hw.h"
 #include "lguest.h"
@@ -234,10 +235,7 @@ static void __attribute__((noreturn)) restart(void)
 	warnx("guest rebooted, restarting");
 	notify_status("guest rebooting");
 	term_restore();
-	daemon_before_exec();
-	conhost_before_exec();
-	fd_pass_on();
-	fexecve(fd_kept("exe"), main_args, environ);
+	handover_exec(main_args);
 	err(EXIT_ERROR, "cannot restart: exec of the launcher failed");
 }
 
