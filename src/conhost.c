@@ -286,67 +286,72 @@ static void open_file(const char *path)
 	ch.in_fd = -1;
 }
 
-/*L:358 A reboot exec()s the Launcher afresh, but the console carries
- * on: its descriptors, the listening socket, an attached client, the pty,
- * the name's lock, are handed to the new image, listed in the environment
- * (where the old one could create them, after a chroot or as another
- * user the new one might not).  A client attached across a reboot sees
- * the new boot and never notices. */
-#define KEEP_ENV	"LGUEST_CONHOST"
+/*L:358 A reboot exec()s the Launcher afresh, but a console with files
+ * of its own (a name's directory, or a socket) carries on: its
+ * descriptors, the listening socket, an attached client, the pty, the
+ * name's lock, are handed to the new image (handover.c), where the old
+ * one could create them and, after a chroot or as another user, the new
+ * one might not.  A client attached across a reboot sees the new boot and
+ * never notices. */
+static const char *const kind_name[] = {
+	[CON_STDIO] = "stdio",
+	[CON_PTY] = "pty",
+	[CON_SOCKET] = "socket",
+	[CON_FILE] = "file",
+};
 
-static int *const kept_fds[] = {
-	&ch.out_fd, &ch.in_fd, &ch.slave_fd, &ch.listen_fd, &ch.client_fd,
-	&ch.run_fd, &ch.dir_fd, &ch.lock_fd, &ch.sock_dir_fd,
+static const struct {
+	const char *key;
+	int *fd;
+} kept_fds[] = {
+	{ "conhost.out", &ch.out_fd },
+	{ "conhost.in", &ch.in_fd },
+	{ "conhost.pty", &ch.slave_fd },
+	{ "conhost.listen", &ch.listen_fd },
+	{ "conhost.client", &ch.client_fd },
+	{ "conhost.sockdir", &ch.sock_dir_fd },
+	{ "rundir", &ch.run_fd },
+	{ "rundir.dir", &ch.dir_fd },
+	{ "rundir.lock", &ch.lock_fd },
 };
 
 static bool adopt(const char *name)
 {
-	const char *env = getenv(KEEP_ENV), *p;
-	unsigned long ino;
-	int kind, n;
+	const char *kind = handover_value("conhost"), *sock;
+	unsigned long long ino = 0;
+	size_t k = 0;
 
-	if (!env)
+	if (!kind)
 		return false;
-	if (sscanf(env, "%d%n", &kind, &n) != 1)
-		goto bad;
-	p = env + n;
-	for (size_t i = 0; i < ARRAY_SIZE(kept_fds); i++) {
-		if (sscanf(p, ",%d%n", kept_fds[i], &n) != 1)
-			goto bad;
-		p += n;
-		if (*kept_fds[i] > STDERR_FILENO)
-			fcntl(*kept_fds[i], F_SETFD, FD_CLOEXEC);
-	}
-	if (sscanf(p, ",%lu,%n", &ino, &n) != 1)
-		goto bad;
-	snprintf(ch.sock_base, sizeof(ch.sock_base), "%s", p + n);
+	while (k < ARRAY_SIZE(kind_name) && strcmp(kind, kind_name[k]))
+		k++;
+	if (k == ARRAY_SIZE(kind_name))
+		handover_invalid("conhost");
+	ch.kind = k;
+	for (size_t i = 0; i < ARRAY_SIZE(kept_fds); i++)
+		*kept_fds[i].fd = handover_fd(kept_fds[i].key);
+	handover_number("conhost.ino", &ino);
 	ch.sock_ino = ino;
-	ch.kind = kind;
+	sock = handover_value("conhost.sock");
+	snprintf(ch.sock_base, sizeof(ch.sock_base), "%s", sock ? sock : "");
 	ch.name = name;
 	ch.owner = getpid();
-	unsetenv(KEEP_ENV);
 	atexit(conhost_cleanup);
 	return true;
-bad:
-	errx(EXIT_ERROR, "%s: cannot parse '%s'", KEEP_ENV, env);
 }
 
-static void before_exec(void)
+/* Just before a reboot's exec(): what the console is now, down to the
+ * client that may have come or gone. */
+static void hand_over(void)
 {
-	char env[256];
-	size_t n;
-
 	if (ch.owner != getpid())
 		return;
-	n = snprintf(env, sizeof(env), "%d", ch.kind);
-	for (size_t i = 0; i < ARRAY_SIZE(kept_fds); i++) {
-		if (*kept_fds[i] > STDERR_FILENO)
-			fcntl(*kept_fds[i], F_SETFD, 0);
-		n += snprintf(env + n, sizeof(env) - n, ",%d", *kept_fds[i]);
-	}
-	snprintf(env + n, sizeof(env) - n, ",%lu,%s",
-		 (unsigned long)ch.sock_ino, ch.sock_base);
-	setenv(KEEP_ENV, env, 1);
+	handover_set_value("conhost", kind_name[ch.kind]);
+	for (size_t i = 0; i < ARRAY_SIZE(kept_fds); i++)
+		handover_set_fd(kept_fds[i].key, *kept_fds[i].fd);
+	handover_set_number("conhost.ino", ch.sock_ino);
+	handover_set_value("conhost.sock", ch.sock_base[0] ? ch.sock_base :
+			   NULL);
 }
 
 /*L:356 With the console elsewhere, a stdout that is no terminal -- the
@@ -380,7 +385,7 @@ void conhost_open(const char *spec, const char *name)
 	else
 		errx(EXIT_USAGE, "--console=%s: say stdio, pty, socket, "
 		     "socket:PATH or file:PATH", spec);
-	handover_on_exec(before_exec);
+	handover_on_exec(hand_over);
 	if (adopt(name)) {
 		copy_to_log();
 		return;
