@@ -28,10 +28,6 @@
 #include "handover.h"
 #include "lguest.h"
 
-/* Set in the environment of a daemon, so that the image a reboot
- * exec()s knows it has no parent waiting and no terminal. */
-#define DAEMON_ENV	"LGUEST_DAEMONIZED"
-
 static bool daemonized;
 static int status_fd = -1;	/* the child's end of the parent's pipe */
 static char *start_dir;		/* where we were started */
@@ -200,7 +196,7 @@ void daemon_start(const char *name)
 	daemonized = true;
 	start_dir = get_current_dir_name();
 	handover_on_exec(before_exec);
-	if (getenv(DAEMON_ENV)) {
+	if (handover_value("daemon")) {
 		/* A reboot: nobody is waiting, and stdin and stdout are
 		 * /dev/null already. */
 		start_log();
@@ -221,7 +217,9 @@ void daemon_start(const char *name)
 	if (setsid() < 0)
 		err(EXIT_ERROR, "setsid");
 	detach_stdio();
-	setenv(DAEMON_ENV, "1", 1);
+	/* So that the image a reboot exec()s knows it has no parent
+	 * waiting and no terminal. */
+	handover_set_value("daemon", "1");
 }
 
 void daemon_ready(void)
