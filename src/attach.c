@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -28,6 +27,7 @@
 
 #include "attach.h"
 #include "conhost.h"
+#include "pidfile.h"
 #include "term.h"
 
 #define CTRL_A		0x01
@@ -57,20 +57,13 @@ static void write_all(int fd, const void *buf, size_t len)
 	}
 }
 
-/* The pid written in the file @what in the guest's directory, or 0. */
-static int pid_in(const char *what)
+/* The pid in the guest's lock: the Launcher running it, or 0. */
+static int guest_pid(void)
 {
-	char path[PATH_MAX + 16], buf[32] = "";
-	int fd, pid = 0;
+	char path[PATH_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, what);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (read(fd, buf, sizeof(buf) - 1) > 0)
-		pid = atoi(buf);
-	close(fd);
-	return pid;
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	return pidfile_pid(AT_FDCWD, path);
 }
 
 /* The socket, or else the pty; -1 if neither is there to open. */
@@ -111,7 +104,7 @@ static int reopen(int pid)
 	int fd;
 
 	for (int ms = 0; ms < REBOOT_WAIT_MS; ms += 100) {
-		if (!pid || pid_in("lock") != pid ||
+		if (!pid || guest_pid() != pid ||
 		    (kill(pid, 0) < 0 && errno == ESRCH))
 			return -1;
 		fd = open_console();
@@ -215,28 +208,25 @@ static void on_signal(int sig)
 /* attach.lock: ours while we are attached, with our pid in it. */
 static int take_lock(void)
 {
-	char path[PATH_MAX + 16], buf[32];
-	int fd, n, pid;
+	char path[PATH_MAX + 16];
+	int fd, pid;
 
 	snprintf(path, sizeof(path), "%s/attach.lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	fd = pidfile_lock(AT_FDCWD, path, 0, 0600, &pid);
+	if (fd < 0 && pid < 0) {
 		warn("cannot open %s", path);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		pid = errno == EWOULDBLOCK ? pid_in("attach.lock") : 0;
+	if (fd < 0) {
 		if (pid)
 			fprintf(stderr, "lguest: %s's console is already "
 				"attached (by pid %d)\n", name, pid);
 		else
 			fprintf(stderr, "lguest: %s's console is already "
 				"attached\n", name);
-		close(fd);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, n, 0) != n)
+	if (pidfile_write(fd) < 0)
 		warn("cannot write %s", path);
 	return fd;
 }
@@ -267,7 +257,7 @@ int console_attach(int argc, char **argv)
 	lock = take_lock();
 	if (lock < 0)
 		return EXIT_ERROR;
-	pid = pid_in("lock");
+	pid = guest_pid();
 	con = open_console();
 	if (con < 0) {
 		fprintf(stderr, "lguest: %s's console cannot be attached to: "

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -29,6 +28,7 @@
 
 #include "conhost.h"
 #include "handover.h"
+#include "pidfile.h"
 #include "term.h"
 
 enum kind { CON_STDIO, CON_PTY, CON_SOCKET, CON_FILE };
@@ -94,30 +94,12 @@ bool conhost_name_ok(const char *name)
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
 }
 
-/* The pid written in a lock file, or 0. */
-static int lock_owner(int fd)
-{
-	char buf[32] = "";
-
-	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
-		return 0;
-	return atoi(buf);
-}
-
-static void write_pid(int fd)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, n, 0) != n)
-		warn("cannot write our pid to a lock file");
-}
-
 /* /run/lguest/NAME/, with "lock" in it held for as long as we run.  A
  * reboot's exec() closes it, and the new image takes it again. */
 static void make_dir(const char *name)
 {
 	const char *run = conhost_rundir();
+	int pid;
 
 	if (!conhost_name_ok(name))
 		errx(EXIT_USAGE, "--name=%s: a name is up to 64 letters, digits, "
@@ -134,17 +116,16 @@ static void make_dir(const char *name)
 			   O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (ch.dir_fd < 0)
 		err(EXIT_ERROR, "cannot open %s/%s", run, name);
-	ch.lock_fd = openat(ch.dir_fd, "lock",
-			    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (ch.lock_fd < 0)
+	ch.lock_fd = pidfile_lock(ch.dir_fd, "lock", O_NOFOLLOW, 0644, &pid);
+	if (ch.lock_fd < 0 && pid < 0)
 		err(EXIT_ERROR, "cannot open %s/%s/lock", run, name);
-	if (flock(ch.lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK)
-			err(EXIT_ERROR, "cannot lock %s/%s/lock", run, name);
+	if (ch.lock_fd < 0 && errno != EWOULDBLOCK)
+		err(EXIT_ERROR, "cannot lock %s/%s/lock", run, name);
+	if (ch.lock_fd < 0)
 		errx(EXIT_ERROR, "a guest named %s is already running (pid %d)",
-		     name, lock_owner(ch.lock_fd));
-	}
-	write_pid(ch.lock_fd);
+		     name, pid);
+	if (pidfile_write(ch.lock_fd) < 0)
+		warn("cannot write our pid to a lock file");
 	snprintf(ch.dir_path, sizeof(ch.dir_path), "%s/%s", run, name);
 	ch.name = name;
 	ch.owner = getpid();

@@ -32,6 +32,7 @@
 #include "lguest.h"
 #include "notify.h"
 #include "pci.h"
+#include "pidfile.h"
 #include "priv.h"
 #include "seccomp-filter.h"
 #include "term.h"
@@ -239,19 +240,6 @@ static void __attribute__((noreturn)) restart(void)
 	err(EXIT_ERROR, "cannot restart: exec of the launcher failed");
 }
 
-/* --pidfile: still open and locked after a reboot, and kept for the next. */
-static void take_pidfile(const char *path)
-{
-	int fd = fd_kept("pidfile");
-
-	if (fd >= 0) {
-		pidfile_adopt(fd, path);
-		return;
-	}
-	pidfile_open(path);
-	fd_keep("pidfile", pidfile_fd());
-}
-
 #ifdef __SANITIZE_ADDRESS__
 /* A sanitized build: the leak checker's tracer is a clone() our seccomp
  * filters forbid, and after a chroot without /proc the runtime cannot
@@ -289,7 +277,7 @@ int main(int argc, char **argv)
 	if (a.daemon)
 		daemon_start(a.name);
 	if (a.pidfile)
-		take_pidfile(a.pidfile);
+		pidfile_open(a.pidfile);
 	conhost_open(a.console, a.name);
 
 	/* Is a service manager waiting to hear from us? */
