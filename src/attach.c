@@ -2,7 +2,7 @@
  * attach.c - `lguest console NAME`, the other end of a guest's console.
  *
  *L:370 A guest started with --daemon --name=NAME keeps its console in
- * /run/lguest/NAME/: a socket, or a link to a pty.  Attaching makes this
+ * /run/lguest/NAME/ (rundir.c): a socket, or a link to a pty.  Attaching makes this
  * terminal raw and carries bytes both ways until the user detaches, with
  * Ctrl-] as telnet and virsh do or Ctrl-A d as screen does; the guest
  * runs on.  Every other key goes to the Launcher, whose own escapes still
@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "attach.h"
-#include "conhost.h"
 #include "pidfile.h"
+#include "rundir.h"
 #include "term.h"
 
 #define CTRL_A		0x01
@@ -62,7 +62,7 @@ static int guest_pid(void)
 {
 	char path[PATH_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/lock", dir);
+	snprintf(path, sizeof(path), "%s/" RUNDIR_LOCK, dir);
 	return pidfile_pid(AT_FDCWD, path);
 }
 
@@ -75,7 +75,7 @@ static int open_console(void)
 	int fd;
 
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
-			     "%s/console.sock", dir) < sizeof(sa.sun_path)) {
+			     "%s/" RUNDIR_SOCKET, dir) < sizeof(sa.sun_path)) {
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa,
 				       sizeof(sa)) == 0)
@@ -83,7 +83,7 @@ static int open_console(void)
 		if (fd >= 0)
 			close(fd);
 	}
-	snprintf(path, sizeof(path), "%s/console", dir);
+	snprintf(path, sizeof(path), "%s/" RUNDIR_PTY, dir);
 	fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -211,7 +211,7 @@ static int take_lock(void)
 	char path[PATH_MAX + 16];
 	int fd, pid;
 
-	snprintf(path, sizeof(path), "%s/attach.lock", dir);
+	snprintf(path, sizeof(path), "%s/" RUNDIR_ATTACH, dir);
 	fd = pidfile_lock(AT_FDCWD, path, 0, 0600, &pid);
 	if (fd < 0 && pid < 0) {
 		warn("cannot open %s", path);
@@ -244,12 +244,12 @@ int console_attach(int argc, char **argv)
 		       "detaches and leaves the guest running.\n");
 		return 0;
 	}
-	if (argc != 2 || !conhost_name_ok(argv[1])) {
+	if (argc != 2 || !rundir_name_ok(argv[1])) {
 		fprintf(stderr, "lguest: usage: lguest console NAME\n");
 		return EXIT_USAGE;
 	}
 	name = argv[1];
-	snprintf(dir, sizeof(dir), "%s/%s", conhost_rundir(), name);
+	snprintf(dir, sizeof(dir), "%s/%s", rundir_top(), name);
 	if (access(dir, F_OK) < 0) {
 		fprintf(stderr, "lguest: no guest named %s is running\n", name);
 		return EXIT_ERROR;

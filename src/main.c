@@ -34,6 +34,7 @@
 #include "pci.h"
 #include "pidfile.h"
 #include "priv.h"
+#include "rundir.h"
 #include "seccomp-filter.h"
 #include "term.h"
 #include "virtio/devices.h"
@@ -165,6 +166,7 @@ static void __attribute__((noreturn)) die_of_signal(int sig)
 
 	term_restore();
 	conhost_cleanup();
+	rundir_cleanup();
 	pidfile_remove();
 	signal(sig, SIG_DFL);
 	sigemptyset(&set);
