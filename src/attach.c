@@ -2,11 +2,12 @@
  * attach.c - `lguest console NAME`, the other end of a guest's console.
  *
  *L:370 A guest started with --daemon --name=NAME keeps its console in
- * /run/lguest/NAME/ (rundir.c): a socket, or a link to a pty.  Attaching makes this
- * terminal raw and carries bytes both ways until the user detaches, with
- * Ctrl-] as telnet and virsh do or Ctrl-A d as screen does; the guest
- * runs on.  Every other key goes to the Launcher, whose own escapes still
- * work: Ctrl-A x stops the guest, Ctrl-A Ctrl-A sends a Ctrl-A.
+ * /run/lguest/NAME/ (rundir.c): a socket, or a link to a pty.  Attaching
+ * makes this terminal raw and carries bytes both ways until the user
+ * detaches, with Ctrl-] as telnet and virsh do or Ctrl-A d as screen
+ * does; the guest runs on.  Every other key goes to the Launcher, whose
+ * own escapes still work: Ctrl-A x stops the guest, Ctrl-A Ctrl-A sends
+ * a Ctrl-A.
  *
  * One terminal at a time: attach.lock in the guest's directory is held
  * by whoever is attached, and a second attach names them and leaves.

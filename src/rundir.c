@@ -82,9 +82,9 @@ void rundir_open(const char *name)
 	const char *run = rundir_top();
 
 	if (!rundir_name_ok(name))
-		errx(EXIT_USAGE, "--name=%s: a name is up to 64 letters, digits, "
-		     "'.', '_' and '-', and starts with neither '.' nor '-'",
-		     name);
+		errx(EXIT_USAGE, "--name=%s: a name is up to 64 letters, "
+		     "digits, '.', '_' and '-', and starts with neither '.' "
+		     "nor '-'", name);
 	rd.top_fd = handover_fd("rundir");
 	rd.dir_fd = handover_fd("rundir.dir");
 	rd.lock_fd = handover_fd("rundir.lock");
