@@ -232,7 +232,7 @@ static int take_lock(void)
 	return fd;
 }
 
-int console_attach(int argc, char **argv)
+int attach_main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 	enum end end;

@@ -421,7 +421,7 @@ static void out_client(const u8 *buf, size_t len)
 	}
 }
 
-void console_out(const void *buf, size_t len)
+void conhost_write(const void *buf, size_t len)
 {
 	pthread_mutex_lock(&ch.lock);
 	switch (ch.kind) {

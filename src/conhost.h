@@ -18,7 +18,13 @@
 void conhost_open(const char *spec, const char *name);
 
 /* Guest output, from any thread. */
-void console_out(const void *buf, size_t len);
+void conhost_write(const void *buf, size_t len);
+
+/* The same, by the name the UART and the virtio console device use. */
+static inline void console_out(const void *buf, size_t len)
+{
+	conhost_write(buf, len);
+}
 
 /* What the main loop must poll for console input: fills at most @max
  * entries of @p, returns how many.  Ask again after every poll(). */

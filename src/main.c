@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 
 	/* "lguest console NAME" attaches to a running guest instead. */
 	if (argc > 1 && !strcmp(argv[1], "console"))
-		return console_attach(argc - 1, argv + 1);
+		return attach_main(argc - 1, argv + 1);
 
 	/* Save the args: we "reboot" by execing ourselves again. */
 	main_args = argv;
