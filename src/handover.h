@@ -24,7 +24,8 @@
 int handover_fd(const char *key);
 
 /* Hand @fd over under @key at the next reboot; -1 takes @key back.
- * Descriptors above 2 are close-on-exec until handover_exec(). */
+ * Open it close-on-exec: handover_exec() lets it through to the new
+ * image alone, which makes it close-on-exec again. */
 void handover_set_fd(const char *key, int fd);
 
 /* The value handed over under @key, or NULL. */

@@ -85,12 +85,12 @@ void rundir_open(const char *name)
 		errx(EXIT_USAGE, "--name=%s: a name is up to 64 letters, "
 		     "digits, '.', '_' and '-', and starts with neither '.' "
 		     "nor '-'", name);
-	rd.top_fd = handover_fd("rundir");
+	rd.top_fd = handover_fd("rundir.top");
 	rd.dir_fd = handover_fd("rundir.dir");
 	rd.lock_fd = handover_fd("rundir.lock");
 	if (rd.dir_fd < 0)
 		make(run, name);
-	handover_set_fd("rundir", rd.top_fd);
+	handover_set_fd("rundir.top", rd.top_fd);
 	handover_set_fd("rundir.dir", rd.dir_fd);
 	handover_set_fd("rundir.lock", rd.lock_fd);
 	snprintf(rd.path, sizeof(rd.path), "%s/%s", run, name);
