@@ -177,6 +177,7 @@ static void put(const char *key, int fd, const char *value)
 {
 	size_t klen = strspn(key, key_chars);
 	struct item *it;
+	char *copy;
 
 	load();
 	if (!klen || klen >= KEY_MAX || key[klen])
@@ -185,10 +186,12 @@ static void put(const char *key, int fd, const char *value)
 	if (value && strlen(value) >= VALUE_MAX)
 		errx(EXIT_ERROR, "cannot hand %s over on reboot: too long",
 		     key);
+	/* Copied first: @value may be the very string it replaces. */
+	copy = value ? must(strdup(value)) : NULL;
 	it = find(key);
 	if (it) {
 		free(it->value);
-	} else if (fd < 0 && !value) {
+	} else if (fd < 0 && !copy) {
 		return;
 	} else {
 		if (nitems == MAX_ITEMS)
@@ -196,12 +199,12 @@ static void put(const char *key, int fd, const char *value)
 		it = &items[nitems++];
 		snprintf(it->key, sizeof(it->key), "%s", key);
 	}
-	if (fd < 0 && !value) {
+	if (fd < 0 && !copy) {
 		memmove(it, it + 1, (char *)&items[--nitems] - (char *)it);
 		return;
 	}
 	it->fd = fd;
-	it->value = value ? must(strdup(value)) : NULL;
+	it->value = copy;
 }
 
 int handover_fd(const char *key)
