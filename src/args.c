@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "args.h"
-#include "conhost.h"
+#include "rundir.h"
 #include "machine.h"
 #include "priv.h"
 
@@ -248,7 +248,7 @@ static void apply(struct args *a, int c, const char *v, const char *origin)
 		a->console = v;
 		break;
 	case 'N':
-		if (!conhost_name_ok(v))
+		if (!rundir_name_ok(v))
 			usage_error("--name=%s: a name is up to 64 letters, "
 				    "digits, '.', '_' and '-', not starting "
 				    "with '.' or '-'", v);

@@ -2,11 +2,12 @@
  * attach.c - `lguest console NAME`, the other end of a guest's console.
  *
  *L:370 A guest started with --daemon --name=NAME keeps its console in
- * /run/lguest/NAME/: a socket, or a link to a pty.  Attaching makes this
- * terminal raw and carries bytes both ways until the user detaches, with
- * Ctrl-] as telnet and virsh do or Ctrl-A d as screen does; the guest
- * runs on.  Every other key goes to the Launcher, whose own escapes still
- * work: Ctrl-A x stops the guest, Ctrl-A Ctrl-A sends a Ctrl-A.
+ * /run/lguest/NAME/ (rundir.c): a socket, or a link to a pty.  Attaching
+ * makes this terminal raw and carries bytes both ways until the user
+ * detaches, with Ctrl-] as telnet and virsh do or Ctrl-A d as screen
+ * does; the guest runs on.  Every other key goes to the Launcher, whose
+ * own escapes still work: Ctrl-A x stops the guest, Ctrl-A Ctrl-A sends
+ * a Ctrl-A.
  *
  * One terminal at a time: attach.lock in the guest's directory is held
  * by whoever is attached, and a second attach names them and leaves.
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -27,7 +27,8 @@
 #include <unistd.h>
 
 #include "attach.h"
-#include "conhost.h"
+#include "pidfile.h"
+#include "rundir.h"
 #include "term.h"
 
 #define CTRL_A		0x01
@@ -57,20 +58,13 @@ static void write_all(int fd, const void *buf, size_t len)
 	}
 }
 
-/* The pid written in the file @what in the guest's directory, or 0. */
-static int pid_in(const char *what)
+/* The pid in the guest's lock: the Launcher running it, or 0. */
+static int guest_pid(void)
 {
-	char path[PATH_MAX + 16], buf[32] = "";
-	int fd, pid = 0;
+	char path[PATH_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, what);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (read(fd, buf, sizeof(buf) - 1) > 0)
-		pid = atoi(buf);
-	close(fd);
-	return pid;
+	snprintf(path, sizeof(path), "%s/" RUNDIR_LOCK, dir);
+	return pidfile_pid(AT_FDCWD, path);
 }
 
 /* The socket, or else the pty; -1 if neither is there to open. */
@@ -82,7 +76,7 @@ static int open_console(void)
 	int fd;
 
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
-			     "%s/console.sock", dir) < sizeof(sa.sun_path)) {
+			     "%s/" RUNDIR_SOCKET, dir) < sizeof(sa.sun_path)) {
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa,
 				       sizeof(sa)) == 0)
@@ -90,7 +84,7 @@ static int open_console(void)
 		if (fd >= 0)
 			close(fd);
 	}
-	snprintf(path, sizeof(path), "%s/console", dir);
+	snprintf(path, sizeof(path), "%s/" RUNDIR_PTY, dir);
 	fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -111,7 +105,7 @@ static int reopen(int pid)
 	int fd;
 
 	for (int ms = 0; ms < REBOOT_WAIT_MS; ms += 100) {
-		if (!pid || pid_in("lock") != pid ||
+		if (!pid || guest_pid() != pid ||
 		    (kill(pid, 0) < 0 && errno == ESRCH))
 			return -1;
 		fd = open_console();
@@ -215,33 +209,30 @@ static void on_signal(int sig)
 /* attach.lock: ours while we are attached, with our pid in it. */
 static int take_lock(void)
 {
-	char path[PATH_MAX + 16], buf[32];
-	int fd, n, pid;
+	char path[PATH_MAX + 16];
+	int fd, pid;
 
-	snprintf(path, sizeof(path), "%s/attach.lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	snprintf(path, sizeof(path), "%s/" RUNDIR_ATTACH, dir);
+	fd = pidfile_lock(AT_FDCWD, path, 0, 0600, &pid);
+	if (fd < 0 && pid < 0) {
 		warn("cannot open %s", path);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		pid = errno == EWOULDBLOCK ? pid_in("attach.lock") : 0;
+	if (fd < 0) {
 		if (pid)
 			fprintf(stderr, "lguest: %s's console is already "
 				"attached (by pid %d)\n", name, pid);
 		else
 			fprintf(stderr, "lguest: %s's console is already "
 				"attached\n", name);
-		close(fd);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, n, 0) != n)
+	if (pidfile_write(fd) < 0)
 		warn("cannot write %s", path);
 	return fd;
 }
 
-int console_attach(int argc, char **argv)
+int attach_main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 	enum end end;
@@ -254,12 +245,12 @@ int console_attach(int argc, char **argv)
 		       "detaches and leaves the guest running.\n");
 		return 0;
 	}
-	if (argc != 2 || !conhost_name_ok(argv[1])) {
+	if (argc != 2 || !rundir_name_ok(argv[1])) {
 		fprintf(stderr, "lguest: usage: lguest console NAME\n");
 		return EXIT_USAGE;
 	}
 	name = argv[1];
-	snprintf(dir, sizeof(dir), "%s/%s", conhost_rundir(), name);
+	snprintf(dir, sizeof(dir), "%s/%s", rundir_top(), name);
 	if (access(dir, F_OK) < 0) {
 		fprintf(stderr, "lguest: no guest named %s is running\n", name);
 		return EXIT_ERROR;
@@ -267,7 +258,7 @@ int console_attach(int argc, char **argv)
 	lock = take_lock();
 	if (lock < 0)
 		return EXIT_ERROR;
-	pid = pid_in("lock");
+	pid = guest_pid();
 	con = open_console();
 	if (con < 0) {
 		fprintf(stderr, "lguest: %s's console cannot be attached to: "

@@ -8,6 +8,6 @@
 /* @argv[0] is "console".  Returns the exit status: 0 after a detach,
  * 1 when the guest went away or could not be attached to, 2 for a
  * usage error. */
-int console_attach(int argc, char **argv);
+int attach_main(int argc, char **argv);
 
 #endif

@@ -6,11 +6,8 @@
  * on, as it always was; or, for a guest that runs in the background, a
  * pseudo-terminal any terminal program can open, a Unix socket that
  * `lguest console NAME` attaches to, or a file that only collects what
- * the guest says.
- *
- * A named guest gets a directory, /run/lguest/NAME/, where its console
- * can be found: "console.sock" is the socket, "console" a link to the
- * pty.  A lock file there says the name is taken, and by whom.
+ * the guest says.  A named guest's console is found in its directory
+ * (rundir.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -28,6 +24,8 @@
 #include <unistd.h>
 
 #include "conhost.h"
+#include "handover.h"
+#include "rundir.h"
 #include "term.h"
 
 enum kind { CON_STDIO, CON_PTY, CON_SOCKET, CON_FILE };
@@ -41,7 +39,7 @@ enum kind { CON_STDIO, CON_PTY, CON_SOCKET, CON_FILE };
 static struct conhost {
 	enum kind kind;
 	const char *name;
-	pid_t owner;		/* the process that created the files */
+	pid_t owner;		/* the process that removes the socket */
 	pthread_mutex_t lock;	/* output, and client_fd changing */
 
 	int out_fd;		/* stdout, the pty master or the file */
@@ -54,11 +52,9 @@ static struct conhost {
 	u8 ring[REPLAY_SIZE];	/* the last output, for the next client */
 	size_t ring_head, ring_len;
 
-	/* The run directory and ours inside it, as descriptors: removal at
-	 * exit must work after a chroot, or a daemon's chdir("/"). */
-	int run_fd, dir_fd, lock_fd;
-	char dir_path[PATH_MAX];
-	int sock_dir_fd;	/* where the socket is, and its name there */
+	/* Where the socket is, as a descriptor, and its name there: removal
+	 * at exit must work after a chroot, or a daemon's chdir("/"). */
+	int sock_dir_fd;
 	char sock_base[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	ino_t sock_ino;
 } ch = {
@@ -70,97 +66,17 @@ static struct conhost {
 	.listen_fd = -1,
 	.client_fd = -1,
 	.log_fd = -1,
-	.run_fd = -1,
-	.dir_fd = -1,
-	.lock_fd = -1,
 	.sock_dir_fd = -1,
 };
 
-const char *conhost_rundir(void)
+/* A console with files of its own: the socket is removed at exit, and
+ * the console is handed over on reboot. */
+static void own(void)
 {
-	const char *d = getenv("LGUEST_RUNDIR");
-
-	return d && *d ? d : "/run/lguest";
-}
-
-bool conhost_name_ok(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (!len || len > 64 || name[0] == '.' || name[0] == '-')
-		return false;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
-}
-
-/* The pid written in a lock file, or 0. */
-static int lock_owner(int fd)
-{
-	char buf[32] = "";
-
-	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
-		return 0;
-	return atoi(buf);
-}
-
-static void write_pid(int fd)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, n, 0) != n)
-		warn("cannot write our pid to a lock file");
-}
-
-/* /run/lguest/NAME/, with "lock" in it held for as long as we run.  A
- * reboot's exec() closes it, and the new image takes it again. */
-static void make_dir(const char *name)
-{
-	const char *run = conhost_rundir();
-
-	if (!conhost_name_ok(name))
-		errx(EXIT_USAGE, "--name=%s: a name is up to 64 letters, digits, "
-		     "'.', '_' and '-', and starts with neither '.' nor '-'",
-		     name);
-	if (mkdir(run, 0755) < 0 && errno != EEXIST)
-		err(EXIT_ERROR, "cannot create %s", run);
-	ch.run_fd = open(run, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (ch.run_fd < 0)
-		err(EXIT_ERROR, "cannot open %s", run);
-	if (mkdirat(ch.run_fd, name, 0750) < 0 && errno != EEXIST)
-		err(EXIT_ERROR, "cannot create %s/%s", run, name);
-	ch.dir_fd = openat(ch.run_fd, name,
-			   O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (ch.dir_fd < 0)
-		err(EXIT_ERROR, "cannot open %s/%s", run, name);
-	ch.lock_fd = openat(ch.dir_fd, "lock",
-			    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (ch.lock_fd < 0)
-		err(EXIT_ERROR, "cannot open %s/%s/lock", run, name);
-	if (flock(ch.lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK)
-			err(EXIT_ERROR, "cannot lock %s/%s/lock", run, name);
-		errx(EXIT_ERROR, "a guest named %s is already running (pid %d)",
-		     name, lock_owner(ch.lock_fd));
+	if (ch.owner != getpid()) {
+		ch.owner = getpid();
+		atexit(conhost_cleanup);
 	}
-	write_pid(ch.lock_fd);
-	snprintf(ch.dir_path, sizeof(ch.dir_path), "%s/%s", run, name);
-	ch.name = name;
-	ch.owner = getpid();
-	atexit(conhost_cleanup);
-}
-
-/* Point /run/lguest/NAME/@link at @target, replacing what was there. */
-static void make_link(const char *target, const char *link)
-{
-	char tmp[64];
-
-	snprintf(tmp, sizeof(tmp), ".%s.%d", link, (int)getpid());
-	unlinkat(ch.dir_fd, tmp, 0);
-	if (symlinkat(target, ch.dir_fd, tmp) < 0 ||
-	    renameat(ch.dir_fd, tmp, ch.dir_fd, link) < 0)
-		err(EXIT_ERROR, "cannot link %s/%s to %s", ch.dir_path, link,
-		    target);
 }
 
 /*L:352 A pty.  We keep its slave side open ourselves: otherwise every
@@ -189,8 +105,8 @@ static void open_pty(void)
 	ch.out_fd = ch.in_fd = m;
 	ch.slave_fd = s;
 	warnx("console on %s", path);
-	if (ch.dir_fd >= 0)
-		make_link(path, "console");
+	if (rundir_fd() >= 0)
+		rundir_link(path, RUNDIR_PTY);
 }
 
 /* Is something listening on @path already? */
@@ -216,11 +132,11 @@ static void open_socket(const char *path)
 	int fd;
 
 	if (!*path) {
-		if (ch.dir_fd < 0)
+		if (rundir_fd() < 0)
 			errx(EXIT_USAGE, "--console=socket needs a path "
 			     "(socket:PATH), or --name=NAME for %s/NAME/"
-			     "console.sock", conhost_rundir());
-		snprintf(buf, sizeof(buf), "%s/console.sock", ch.dir_path);
+			     RUNDIR_SOCKET, rundir_top());
+		snprintf(buf, sizeof(buf), "%s/" RUNDIR_SOCKET, rundir_path());
 		path = buf;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -251,10 +167,7 @@ static void open_socket(const char *path)
 			      sa.sun_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (stat(path, &st) == 0)
 		ch.sock_ino = st.st_ino;
-	if (ch.owner != getpid()) {
-		ch.owner = getpid();
-		atexit(conhost_cleanup);
-	}
+	own();
 	if (chmod(path, 0600) < 0 || listen(fd, 4) < 0)
 		err(EXIT_ERROR, "cannot listen on %s", path);
 	ch.listen_fd = fd;
@@ -263,16 +176,16 @@ static void open_socket(const char *path)
 
 	/* A socket elsewhere is still found under the guest's name (and
 	 * one already there needs no link to itself). */
-	if (ch.dir_fd >= 0 && path != buf &&
-	    !(fstatat(ch.dir_fd, "console.sock", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	      S_ISSOCK(st.st_mode) && st.st_ino == ch.sock_ino)) {
+	if (rundir_fd() >= 0 && path != buf &&
+	    !(fstatat(rundir_fd(), RUNDIR_SOCKET, &st, AT_SYMLINK_NOFOLLOW) == 0
+	      && S_ISSOCK(st.st_mode) && st.st_ino == ch.sock_ino)) {
 		if (path[0] == '/')
 			snprintf(buf, sizeof(buf), "%s", path);
 		else if (getcwd(buf, sizeof(buf) - strlen(path) - 1))
 			strcat(strcat(buf, "/"), path);
 		else
 			err(EXIT_ERROR, "getcwd");
-		make_link(buf, "console.sock");
+		rundir_link(buf, RUNDIR_SOCKET);
 	}
 }
 
@@ -285,67 +198,67 @@ static void open_file(const char *path)
 	ch.in_fd = -1;
 }
 
-/*L:358 A reboot exec()s the Launcher afresh, but the console carries
- * on: its descriptors, the listening socket, an attached client, the pty,
- * the name's lock, are handed to the new image, listed in the environment
- * (where the old one could create them, after a chroot or as another
- * user the new one might not).  A client attached across a reboot sees
- * the new boot and never notices. */
-#define KEEP_ENV	"LGUEST_CONHOST"
-
-static int *const kept_fds[] = {
-	&ch.out_fd, &ch.in_fd, &ch.slave_fd, &ch.listen_fd, &ch.client_fd,
-	&ch.run_fd, &ch.dir_fd, &ch.lock_fd, &ch.sock_dir_fd,
+/*L:358 A reboot exec()s the Launcher afresh, but a console with files
+ * of its own (a name's directory, or a socket) carries on: its
+ * descriptors, the listening socket, an attached client, the pty, are
+ * handed to the new image (handover.c), where the old one could create
+ * them and, after a chroot or as another user, the new one might not.
+ * A client attached across a reboot sees the new boot and never
+ * notices. */
+static const char *const kind_name[] = {
+	[CON_STDIO] = "stdio",
+	[CON_PTY] = "pty",
+	[CON_SOCKET] = "socket",
+	[CON_FILE] = "file",
 };
 
-static bool adopt(const char *name)
-{
-	const char *env = getenv(KEEP_ENV), *p;
-	unsigned long ino;
-	int kind, n;
+static const struct {
+	const char *key;
+	int *fd;
+} kept_fds[] = {
+	{ "conhost.out", &ch.out_fd },
+	{ "conhost.in", &ch.in_fd },
+	{ "conhost.pty", &ch.slave_fd },
+	{ "conhost.listen", &ch.listen_fd },
+	{ "conhost.client", &ch.client_fd },
+	{ "conhost.sockdir", &ch.sock_dir_fd },
+};
 
-	if (!env)
+static bool adopt(void)
+{
+	const char *kind = handover_value("conhost"), *sock;
+	unsigned long long ino = 0;
+	size_t k = 0;
+
+	if (!kind)
 		return false;
-	if (sscanf(env, "%d%n", &kind, &n) != 1)
-		goto bad;
-	p = env + n;
-	for (size_t i = 0; i < ARRAY_SIZE(kept_fds); i++) {
-		if (sscanf(p, ",%d%n", kept_fds[i], &n) != 1)
-			goto bad;
-		p += n;
-		if (*kept_fds[i] > STDERR_FILENO)
-			fcntl(*kept_fds[i], F_SETFD, FD_CLOEXEC);
-	}
-	if (sscanf(p, ",%lu,%n", &ino, &n) != 1)
-		goto bad;
-	snprintf(ch.sock_base, sizeof(ch.sock_base), "%s", p + n);
+	while (k < ARRAY_SIZE(kind_name) && strcmp(kind, kind_name[k]))
+		k++;
+	if (k == ARRAY_SIZE(kind_name))
+		handover_invalid("conhost");
+	ch.kind = k;
+	for (size_t i = 0; i < ARRAY_SIZE(kept_fds); i++)
+		*kept_fds[i].fd = handover_fd(kept_fds[i].key);
+	handover_number("conhost.ino", &ino);
 	ch.sock_ino = ino;
-	ch.kind = kind;
-	ch.name = name;
-	ch.owner = getpid();
-	unsetenv(KEEP_ENV);
-	atexit(conhost_cleanup);
+	sock = handover_value("conhost.sock");
+	snprintf(ch.sock_base, sizeof(ch.sock_base), "%s", sock ? sock : "");
+	own();
 	return true;
-bad:
-	errx(EXIT_ERROR, "%s: cannot parse '%s'", KEEP_ENV, env);
 }
 
-void conhost_before_exec(void)
+/* Just before a reboot's exec(): what the console is now, down to the
+ * client that may have come or gone. */
+static void hand_over(void)
 {
-	char env[256];
-	size_t n;
-
 	if (ch.owner != getpid())
 		return;
-	n = snprintf(env, sizeof(env), "%d", ch.kind);
-	for (size_t i = 0; i < ARRAY_SIZE(kept_fds); i++) {
-		if (*kept_fds[i] > STDERR_FILENO)
-			fcntl(*kept_fds[i], F_SETFD, 0);
-		n += snprintf(env + n, sizeof(env) - n, ",%d", *kept_fds[i]);
-	}
-	snprintf(env + n, sizeof(env) - n, ",%lu,%s",
-		 (unsigned long)ch.sock_ino, ch.sock_base);
-	setenv(KEEP_ENV, env, 1);
+	handover_set_value("conhost", kind_name[ch.kind]);
+	for (size_t i = 0; i < ARRAY_SIZE(kept_fds); i++)
+		handover_set_fd(kept_fds[i].key, *kept_fds[i].fd);
+	handover_set_number("conhost.ino", ch.sock_ino);
+	handover_set_value("conhost.sock", ch.sock_base[0] ? ch.sock_base :
+			   NULL);
 }
 
 /*L:356 With the console elsewhere, a stdout that is no terminal -- the
@@ -379,13 +292,17 @@ void conhost_open(const char *spec, const char *name)
 	else
 		errx(EXIT_USAGE, "--console=%s: say stdio, pty, socket, "
 		     "socket:PATH or file:PATH", spec);
-	if (adopt(name)) {
+	handover_on_exec(hand_over);
+	ch.name = name;
+	if (name) {
+		rundir_open(name);
+		own();
+	}
+	if (adopt()) {
 		copy_to_log();
 		return;
 	}
 
-	if (name)
-		make_dir(name);
 	ch.kind = kind;
 	switch (kind) {
 	case CON_STDIO:
@@ -504,7 +421,7 @@ static void out_client(const u8 *buf, size_t len)
 	}
 }
 
-void console_out(const void *buf, size_t len)
+void conhost_write(const void *buf, size_t len)
 {
 	pthread_mutex_lock(&ch.lock);
 	switch (ch.kind) {
@@ -624,11 +541,4 @@ void conhost_cleanup(void)
 		return;
 	ch.owner = 0;
 	unlink_socket();
-	if (ch.dir_fd < 0)
-		return;
-	unlinkat(ch.dir_fd, "console", 0);
-	unlinkat(ch.dir_fd, "console.sock", 0);
-	unlinkat(ch.dir_fd, "attach.lock", 0);
-	unlinkat(ch.dir_fd, "lock", 0);
-	unlinkat(ch.run_fd, ch.name, AT_REMOVEDIR);
 }

@@ -8,16 +8,17 @@
 #include <poll.h>
 
 #include "lguest.h"
+#include "rundir.h"
 
 /* --console=stdio (the default, also for a NULL @spec), pty, socket,
  * socket:PATH or file:PATH; --name=NAME (or NULL).  A name gets a
- * directory of its own under /run/lguest (or $LGUEST_RUNDIR), which
- * holds the console's socket or a link to its pty.  Call it while we may
- * still create files there; a bad spec is fatal. */
+ * directory of its own (rundir.h), which holds the console's socket or a
+ * link to its pty.  Call it while we may still create files there; a bad
+ * spec is fatal.  After a reboot the console is the one handed over. */
 void conhost_open(const char *spec, const char *name);
 
 /* Guest output, from any thread. */
-void console_out(const void *buf, size_t len);
+void conhost_write(const void *buf, size_t len);
 
 /* What the main loop must poll for console input: fills at most @max
  * entries of @p, returns how many.  Ask again after every poll(). */
@@ -30,20 +31,8 @@ void conhost_ready(const struct pollfd *p, int n);
 /* Is the console our own terminal?  Then main() makes it raw. */
 bool conhost_is_tty(void);
 
-/* Just before a reboot's exec(): the console's descriptors stay open
- * for the new image, whose conhost_open() takes them over, so that the
- * pty, the socket and an attached client carry on. */
-void conhost_before_exec(void);
-
-/* Remove the socket, the pty link and the run directory.  Registered
- * with atexit() by conhost_open(); safe to call again, and from the
- * signal path. */
+/* Remove the socket if we made one.  Registered with atexit() by
+ * conhost_open(); safe to call again, and from the signal path. */
 void conhost_cleanup(void);
-
-/* The run directory: $LGUEST_RUNDIR, or /run/lguest. */
-const char *conhost_rundir(void);
-
-/* Names are one path component of letters, digits, '.', '_' and '-'. */
-bool conhost_name_ok(const char *name);
 
 #endif

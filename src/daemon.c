@@ -12,24 +12,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "handover.h"
 #include "lguest.h"
-
-/* Set in the environment of a daemon, so that the image a reboot
- * exec()s knows it has no parent waiting and no terminal. */
-#define DAEMON_ENV	"LGUEST_DAEMONIZED"
 
 static bool daemonized;
 static int status_fd = -1;	/* the child's end of the parent's pipe */
@@ -179,6 +173,17 @@ static void detach_stdio(void)
 		close(null);
 }
 
+/* Just before a reboot's exec(): log lines written so far reach syslog,
+ * and the new image starts in the directory the first one started in. */
+static void before_exec(void)
+{
+	if (!daemonized)
+		return;
+	flush_log();
+	if (start_dir && chdir(start_dir) < 0)
+		warn("cannot return to %s", start_dir);
+}
+
 void daemon_start(const char *name)
 {
 	pid_t pid;
@@ -187,7 +192,8 @@ void daemon_start(const char *name)
 	log_name = name;
 	daemonized = true;
 	start_dir = get_current_dir_name();
-	if (getenv(DAEMON_ENV)) {
+	handover_on_exec(before_exec);
+	if (handover_value("daemon")) {
 		/* A reboot: nobody is waiting, and stdin and stdout are
 		 * /dev/null already. */
 		start_log();
@@ -208,7 +214,9 @@ void daemon_start(const char *name)
 	if (setsid() < 0)
 		err(EXIT_ERROR, "setsid");
 	detach_stdio();
-	setenv(DAEMON_ENV, "1", 1);
+	/* So that the image a reboot exec()s knows it has no parent
+	 * waiting and no terminal. */
+	handover_set_value("daemon", "1");
 }
 
 void daemon_ready(void)
@@ -228,103 +236,4 @@ void daemon_ready(void)
 		close(status_fd);
 		status_fd = -1;
 	}
-}
-
-void daemon_before_exec(void)
-{
-	if (!daemonized)
-		return;
-	flush_log();
-	if (start_dir && chdir(start_dir) < 0)
-		warn("cannot return to %s", start_dir);
-}
-
-/* ---- the pid file ------------------------------------------------------ */
-
-static struct {
-	int fd;
-	int dir_fd;		/* where it is, as a descriptor */
-	char *base;		/* and its name there */
-	pid_t owner;
-} pidf = { .fd = -1, .dir_fd = -1 };
-
-static int pid_in(int fd)
-{
-	char buf[32] = "";
-
-	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
-		return 0;
-	return atoi(buf);
-}
-
-/*L:364 The lock, not the pid written in the file, says whether another
- * lguest runs: a pid file left by one that was killed is simply taken
- * over.  A file we locked just as its owner removed it is not ours; the
- * inode check sends us round again to create a new one. */
-void pidfile_open(const char *path)
-{
-	struct stat a, b;
-	char buf[32];
-	int fd, pid, n;
-
-	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			err(EXIT_ERROR, "cannot open the pid file %s", path);
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			if (errno != EWOULDBLOCK)
-				err(EXIT_ERROR, "cannot lock %s", path);
-			pid = pid_in(fd);
-			if (pid)
-				errx(EXIT_ERROR, "%s is locked: another lguest "
-				     "(pid %d) is running", path, pid);
-			errx(EXIT_ERROR, "%s is locked: another lguest is "
-			     "running", path);
-		}
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
-		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-			break;
-		close(fd);
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, n, 0) != n)
-		err(EXIT_ERROR, "cannot write %s", path);
-	pidfile_adopt(fd, path);
-}
-
-void pidfile_adopt(int fd, const char *path)
-{
-	char *d = strdup(path), *b = strdup(path);
-
-	if (!d || !b)
-		errx(EXIT_ERROR, "out of memory");
-	pidf.fd = fd;
-	pidf.base = strdup(basename(b));
-	pidf.dir_fd = open(dirname(d), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	free(d);
-	free(b);
-	if (!pidf.base || pidf.dir_fd < 0)
-		err(EXIT_ERROR, "cannot find the directory of %s", path);
-	if (pidf.owner != getpid()) {
-		pidf.owner = getpid();
-		atexit(pidfile_remove);
-	}
-}
-
-int pidfile_fd(void)
-{
-	return pidf.fd;
-}
-
-void pidfile_remove(void)
-{
-	struct stat a, b;
-
-	if (pidf.owner != getpid())
-		return;
-	pidf.owner = 0;
-	if (fstat(pidf.fd, &a) == 0 &&
-	    fstatat(pidf.dir_fd, pidf.base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-		unlinkat(pidf.dir_fd, pidf.base, 0);
 }

@@ -1,5 +1,5 @@
 /*
- * daemon.h - running in the background: --daemon and --pidfile.
+ * daemon.h - running in the background: --daemon.
  */
 #ifndef LGUEST_DAEMON_H
 #define LGUEST_DAEMON_H
@@ -17,24 +17,5 @@ void daemon_start(const char *name);
  * and exits 0, and we leave the working directory.  Nothing when not a
  * daemon. */
 void daemon_ready(void);
-
-/* Just before a reboot's exec(): log lines written so far reach syslog,
- * and the new image starts in the directory the first one started in. */
-void daemon_before_exec(void);
-
-/* --pidfile=PATH: created, locked and filled with our pid; removed at
- * exit.  Another lguest holding it is fatal, with its pid.  A daemon
- * calls it in the child, after daemon_start(). */
-void pidfile_open(const char *path);
-
-/* After a reboot's exec(): take over the pid file still open, and still
- * locked, on @fd. */
-void pidfile_adopt(int fd, const char *path);
-
-/* The pid file's descriptor, to keep across a reboot; -1 if none. */
-int pidfile_fd(void);
-
-/* Remove the pid file now (also registered with atexit()). */
-void pidfile_remove(void);
 
 #endif

@@ -181,16 +181,12 @@ extern bool verbose_flag;
 #define verbose(...) \
 	do { if (verbose_flag) warnx(__VA_ARGS__); } while (0)
 
-/* Descriptors kept across reboot (see util.c): fd_kept() gives the one
- * inherited under @key or -1; open_kept() opens @path unless inherited;
- * fd_keep() adds one; fd_pass_on() readies them all for exec(). */
+/* Descriptors kept across reboot (see handover.h): fd_kept() gives the
+ * one handed over under @key or -1; open_kept() opens @path unless one
+ * was; fd_keep() hands @fd over at the next reboot. */
 int fd_kept(const char *key);
 void fd_keep(const char *key, int fd);
 int open_kept(const char *key, const char *path, int flags);
-void fd_pass_on(void);
-
-/* Is this image the Launcher re-executed by a guest reboot? */
-bool lguest_rebooted(void);
 
 /* Small helpers that die with a useful message instead of failing. */
 int open_or_die(const char *name, int flags);

@@ -26,13 +26,16 @@
 #include "attach.h"
 #include "conhost.h"
 #include "daemon.h"
+#include "handover.h"
 #include "hv.h"
 #include "hw/hw.h"
 #include "lguest.h"
 #include "machine.h"
 #include "notify.h"
 #include "pci.h"
+#include "pidfile.h"
 #include "priv.h"
+#include "rundir.h"
 #include "seccomp-filter.h"
 #include "term.h"
 #include "virtio/devices.h"
@@ -151,6 +154,7 @@ static void __attribute__((noreturn)) die_of_signal(int sig)
 
 	term_restore();
 	conhost_cleanup();
+	rundir_cleanup();
 	pidfile_remove();
 	signal(sig, SIG_DFL);
 	sigemptyset(&set);
@@ -222,24 +226,8 @@ static void __attribute__((noreturn)) restart(void)
 	warnx("guest rebooted, restarting");
 	notify_status("guest rebooting");
 	term_restore();
-	daemon_before_exec();
-	conhost_before_exec();
-	fd_pass_on();
-	fexecve(fd_kept("exe"), main_args, environ);
+	handover_exec(main_args);
 	err(EXIT_ERROR, "cannot restart: exec of the launcher failed");
-}
-
-/* --pidfile: still open and locked after a reboot, and kept for the next. */
-static void take_pidfile(const char *path)
-{
-	int fd = fd_kept("pidfile");
-
-	if (fd >= 0) {
-		pidfile_adopt(fd, path);
-		return;
-	}
-	pidfile_open(path);
-	fd_keep("pidfile", pidfile_fd());
 }
 
 /*L:312 The machine: the Guest's "physical" memory and a hypervisor
@@ -321,7 +309,7 @@ int main(int argc, char **argv)
 
 	/* "lguest console NAME" attaches to a running guest instead. */
 	if (argc > 1 && !strcmp(argv[1], "console"))
-		return console_attach(argc - 1, argv + 1);
+		return attach_main(argc - 1, argv + 1);
 
 	/* Save the args: we "reboot" by execing ourselves again. */
 	main_args = argv;
@@ -336,7 +324,7 @@ int main(int argc, char **argv)
 	if (a.daemon)
 		daemon_start(a.name);
 	if (a.pidfile)
-		take_pidfile(a.pidfile);
+		pidfile_open(a.pidfile);
 	conhost_open(a.console, a.name);
 
 	/* Is a service manager waiting to hear from us? */

@@ -3,7 +3,7 @@
  *
  * The Launcher needs root (or CAP_NET_ADMIN, or the kvm group) only to
  * open things: /dev/kvm, taps, disks.  Those are open by the time
- * priv_drop() runs, and kept open across reboots (util.c), so afterwards
+ * priv_drop() runs, and kept open across reboots (handover.c), so afterwards
  * it needs no privilege at all, and keeps none: an exploited Launcher
  * holds a VM and some files, not the machine.
  */
@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "handover.h"
 #include "lguest.h"
 #include "priv.h"
 
@@ -33,7 +34,7 @@ void priv_set_user(const char *name)
 	struct passwd *pw;
 
 	want.user = name;
-	if (lguest_rebooted())
+	if (handover_rebooted())
 		return;		/* ids changed already */
 	pw = getpwnam(name);
 
@@ -89,7 +90,7 @@ void priv_drop(void)
 	/* After a reboot we are already where we meant to be: in the
 	 * chroot, as the user.  Only the filters and flags need redoing,
 	 * and those were inherited too, so this just checks. */
-	bool again = lguest_rebooted();
+	bool again = handover_rebooted();
 
 	/* The bounding set first: changing ids below clears what would
 	 * allow it, and a chroot forbids the user namespace way. */

@@ -21,8 +21,9 @@
  * Reboot is exec() of ourselves from the main thread, and filters
  * survive exec(): the main list also holds everything a fresh image
  * needs from the dynamic loader on until main() reaches this file
- * again.  That image finds the filter already there and does not stack
- * a second copy (see seccomp_install()).
+ * again.  That image, told by the previous one that the filter it finds
+ * is ours (handover.c), does not stack a second copy (see
+ * seccomp_install()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,15 +42,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "handover.h"
 #include "lguest.h"
 #include "seccomp-filter.h"
 #include "term.h"
 
 bool seccomp_off;
-
-/* Set in the environment once main's filter is in place: the image a
- * reboot exec()s inherits both, and knows not to add the filter again. */
-#define SECCOMP_ENV	"LGUEST_SECCOMP"
 
 /* si_code of a SIGSYS from a filter (the kernel's, not in glibc's). */
 #ifndef SYS_SECCOMP
@@ -94,7 +92,7 @@ static const int vcpu_calls[] = {
  * on reboot exec()s the Launcher again.  The rest is the new image's
  * start: the dynamic loader, then main() up to seccomp_install(), with
  * the descriptors it kept across the exec() instead of opening /dev/kvm,
- * the disks and the taps again (util.c). */
+ * the disks and the taps again (handover.c). */
 static const int main_calls[] = {
 	/* Reboot. */
 	SCMP_SYS(execve), SCMP_SYS(execveat),
@@ -325,12 +323,21 @@ static void prepare(void)
 		err(EXIT_ERROR, "seccomp: cannot catch SIGSYS");
 }
 
+/* Is the filter this image started under main's, from before a reboot?
+ * The image that installed it handed "seccomp" over; a filter without
+ * that is a service manager's or a container's, and ours goes on top. */
+static bool our_filter(void)
+{
+	return handover_value("seccomp") &&
+	       prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2;
+}
+
 /* A reboot's image runs under main's filter from its first instruction,
  * but exec() took our handler away: put it back at once, so that a call
  * missing from the list is named even before main() gets far. */
 static void __attribute__((constructor)) reboot_handler(void)
 {
-	if (!getenv(SECCOMP_ENV) || prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 2)
+	if (!our_filter())
 		return;
 	prepare();
 	my_class = THREAD_MAIN;
@@ -350,8 +357,7 @@ void seccomp_install(enum thread_class c)
 	 * before the exec(): the same list, from the same binary.  Another
 	 * copy would only cost time on every call, and a launcher that
 	 * reboots often would run out of room for filters. */
-	if (c == THREAD_MAIN && getenv(SECCOMP_ENV) &&
-	    prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2) {
+	if (c == THREAD_MAIN && our_filter()) {
 		verbose("seccomp: main thread's filter kept from before "
 			"the reboot");
 		return;
@@ -380,7 +386,7 @@ void seccomp_install(enum thread_class c)
 		     "filter: %s (--no-seccomp runs without, for debugging)",
 		     class_name[c], strerror(-rc));
 	seccomp_release(ctx);
-	if (c == THREAD_MAIN && setenv(SECCOMP_ENV, "main", 1) < 0)
-		err(EXIT_ERROR, "seccomp: setenv");
+	if (c == THREAD_MAIN)
+		handover_set_value("seccomp", "main");
 	verbose("seccomp: %s thread confined", class_name[c]);
 }

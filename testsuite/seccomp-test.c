@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "handover.h"
 #include "lguest.h"
 #include "seccomp-filter.h"
 
@@ -498,11 +499,9 @@ static const char *reexec_mode;
 
 static void reexec_child(void)
 {
-	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-
+	open_kept("exe", "/proc/self/exe", O_RDONLY);
 	seccomp_install(THREAD_MAIN);
-	fexecve(fd, (char *[]){ (char *)self, (char *)reexec_mode, NULL },
-		environ);
+	handover_exec((char *[]){ (char *)self, (char *)reexec_mode, NULL });
 	broken("fexecve");
 }
 

@@ -67,7 +67,7 @@ static void transmit(struct uart *u, u8 c)
 		push(u, c);
 		return;
 	}
-	console_out(&c, 1);
+	conhost_write(&c, 1);
 }
 
 static u8 msr(struct uart *u)

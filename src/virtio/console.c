@@ -164,7 +164,7 @@ static void console_tx(struct virtqueue *vq)
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		for (unsigned i = 0; i < out; i++)
-			console_out(iov[i].iov_base, iov[i].iov_len);
+			conhost_write(iov[i].iov_base, iov[i].iov_len);
 		vq_push(vq, head, 0);
 	}
 }
