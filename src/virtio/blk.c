@@ -21,11 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iov.h"
 #include "virtio/devices.h"
 #include "virtio/virtio.h"
-
-
-
 
 #define VIRTIO_BLK_WZ_UNMAP		1
 #define VIRTIO_BLK_ID_BYTES		20
@@ -78,58 +76,6 @@ struct blk {
 	struct virtio_ops ops;	/* features differ from disk to disk */
 };
 
-static size_t iov_total(const struct iovec *iov, unsigned n)
-{
-	size_t len = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		len += iov[i].iov_len;
-	return len;
-}
-
-/* The bytes [skip, skip + len) of @src, as iovecs in @dst. */
-static unsigned iov_slice(struct iovec *dst, const struct iovec *src,
-			  unsigned n, size_t skip, size_t len)
-{
-	unsigned count = 0;
-	size_t take;
-
-	for (unsigned i = 0; i < n && len; i++) {
-		if (skip >= src[i].iov_len) {
-			skip -= src[i].iov_len;
-			continue;
-		}
-		take = src[i].iov_len - skip;
-		if (take > len)
-			take = len;
-		dst[count].iov_base = (u8 *)src[i].iov_base + skip;
-		dst[count].iov_len = take;
-		count++;
-		len -= take;
-		skip = 0;
-	}
-	return count;
-}
-
-/* Copy between a flat buffer and iovecs, @len bytes at most. */
-static size_t iov_copy(const struct iovec *iov, unsigned n, void *buf,
-		       size_t len, bool to_iov)
-{
-	size_t done = 0, take;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		take = iov[i].iov_len;
-		if (take > len - done)
-			take = len - done;
-		if (to_iov)
-			memcpy(iov[i].iov_base, (u8 *)buf + done, take);
-		else
-			memcpy((u8 *)buf + done, iov[i].iov_base, take);
-		done += take;
-	}
-	return done;
-}
-
 /*L:712 Every request is checked against the capacity before it touches
  * the file, and the arithmetic is arranged so that no guest-chosen
  * sector can wrap it: a write past the end fails, and the file never
@@ -158,15 +104,7 @@ static bool rw(struct blk *b, struct iovec *iov, unsigned n, u64 off,
 		if (r <= 0)
 			return false;
 		off += r;
-		while (n && (size_t)r >= iov->iov_len) {
-			r -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov->iov_base = (u8 *)iov->iov_base + r;
-			iov->iov_len -= r;
-		}
+		n = iov_advance(&iov, n, r);
 	}
 	return true;
 }
@@ -206,7 +144,7 @@ static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
 		return VIRTIO_BLK_S_IOERR;
 	if (!count || len % sizeof(r[0]) || count > MAX_RANGE_SEGS)
 		return VIRTIO_BLK_S_IOERR;
-	iov_copy(data, n, r, len, false);
+	iov_from(data, n, 0, r, len);
 
 	for (unsigned i = 0; i < count; i++) {
 		if (r[i].flags & ~VIRTIO_BLK_WZ_UNMAP)
@@ -267,7 +205,7 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 		return false;
 	}
 	*used = 1;
-	iov_copy(iov, out, &hdr, sizeof(hdr), false);
+	iov_from(iov, out, 0, &hdr, sizeof(hdr));
 	iov_slice(&st, iov + out, in, wlen - 1, 1);
 
 	switch (hdr.type) {
@@ -300,7 +238,7 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		n = iov_slice(data, iov + out, in, 0, wlen - 1);
-		*used += iov_copy(data, n, b->id, sizeof(b->id), true);
+		*used += iov_to(data, n, 0, b->id, sizeof(b->id));
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:

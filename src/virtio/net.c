@@ -24,10 +24,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "iov.h"
 #include "virtio/devices.h"
 #include "virtio/virtio.h"
-
-
 
 /* struct virtio_net_hdr_v1: num_buffers is its last field. */
 #define NET_HDR_LEN			12
@@ -79,19 +78,6 @@ static void net_reset(struct virtio_dev *d)
 	set_offload(d->priv, NULL);
 }
 
-/* Copy @len bytes to offset @off of the buffers (it fits: checked). */
-static void iov_put(const struct iovec *iov, unsigned n, size_t off,
-		    const void *src, size_t len)
-{
-	const u8 *p = src;
-
-	for (unsigned i = 0; i < n && len; i++) {
-		for (size_t j = off; j < iov[i].iov_len && len; j++, len--)
-			((u8 *)iov[i].iov_base)[j] = *p++;
-		off = off > iov[i].iov_len ? off - iov[i].iov_len : 0;
-	}
-}
-
 /* Wait for a frame on the tap, or for the queue to be stopped.  Kicks
  * mean nothing while we hold a buffer; we only consume them. */
 static bool wait_tap(struct virtqueue *vq, struct net *n)
@@ -139,9 +125,7 @@ static void net_rx(struct virtqueue *vq)
 	int head;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
-		room = 0;
-		for (unsigned i = 0; i < in; i++)
-			room += iov[i].iov_len;
+		room = iov_total(iov, in);
 		if (out || room < NET_HDR_LEN) {
 			virtio_broken(vq->dev, "receive buffer of %zu writable "
 				      "bytes after %u readable ones", room, out);
@@ -172,7 +156,7 @@ static void net_rx(struct virtqueue *vq)
 
 		/* No MRG_RXBUF: every frame takes exactly one chain.  The
 		 * tap leaves num_buffers alone, so we fill it in. */
-		iov_put(iov, in, NET_HDR_NUM_BUFFERS, &one, sizeof(one));
+		iov_to(iov, in, NET_HDR_NUM_BUFFERS, &one, sizeof(one));
 		vq_push(vq, head, len);
 	}
 }
@@ -188,9 +172,7 @@ static void net_tx(struct virtqueue *vq)
 	int head;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
-		len = 0;
-		for (unsigned i = 0; i < out; i++)
-			len += iov[i].iov_len;
+		len = iov_total(iov, out);
 		if (in || len < NET_HDR_LEN) {
 			virtio_broken(vq->dev, "transmit buffer of %zu "
 				      "readable bytes and %u writable buffers",
