@@ -211,7 +211,10 @@ static void apply(struct args *a, int c, const char *v, const char *origin)
 		if (a->ndev == PCI_MAX_SLOTS - 2)
 			usage_error("too many devices: at most %d",
 				    PCI_MAX_SLOTS - 2);
-		a->dev[a->ndev++] = (struct devarg){ c, v, origin };
+		a->dev[a->ndev] = (struct devarg){ c, v, origin, 1 };
+		for (int i = 0; i < a->ndev; i++)
+			a->dev[a->ndev].nth += a->dev[i].opt == c;
+		a->ndev++;
 		break;
 	case 'c':
 		a->input = parse_input(v);

@@ -16,6 +16,7 @@ struct devarg {
 	int opt;
 	const char *arg;
 	const char *origin;	/* "FILE:LINE" when it came from --config */
+	int nth;		/* 1 for the first of its kind, 2 for the next */
 };
 
 struct args {

@@ -108,7 +108,7 @@ static void add_devices(struct vm *vm, const struct args *a)
 		}
 		switch (d->opt) {
 		case 'b':
-			blk_add(vm, d->arg);
+			blk_add(vm, d->arg, d->nth);
 			break;
 		case 't':
 			net_add(vm, d->arg);

@@ -200,6 +200,8 @@ void disk_open(struct disk *d, const char *arg, int index)
 		errx(EXIT_ERROR, "--block=%s: no file name; give --block=FILE "
 		     "or --block=FILE,ro", arg);
 
+	/* The number, the same on every boot, names the descriptor kept
+	 * across a reboot. */
 	snprintf(key, sizeof(key), "block%d", index);
 	d->fd = open_kept(key, name, d->ro ? O_RDONLY : O_RDWR);
 	if (d->fd < 0 && errno == ENOENT && create)

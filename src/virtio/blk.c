@@ -251,17 +251,12 @@ static void blk_config(struct blk *b)
 	b->ops.features = features;
 }
 
-void blk_add(struct vm *vm, const char *arg)
+void blk_add(struct vm *vm, const char *arg, int index)
 {
-	static int count;
 	struct blk *b = malloc_or_die(sizeof(*b));
-	int n;
 
 	b->ops = blk_ops;
-	/* Disks are numbered from 1 in the order given, the same on every
-	 * boot: the number names the descriptor kept across a reboot. */
-	n = ++count;
-	disk_open(&b->disk, arg, n);
+	disk_open(&b->disk, arg, index);
 	b->dirty = true;
 	b->sectors = b->disk.size / SECTOR;
 	snprintf(b->id, sizeof(b->id), "lg%llx-%llx",
@@ -269,7 +264,7 @@ void blk_add(struct vm *vm, const char *arg)
 		 (unsigned long long)b->disk.ino);
 	blk_config(b);
 
-	verbose("--block=%s: disk %d, %llu sectors%s%s", arg, n,
+	verbose("--block=%s: disk %d, %llu sectors%s%s", arg, index,
 		(unsigned long long)b->sectors, b->disk.ro ? ", read-only" : "",
 		b->disk.can_punch ? ", discard" : "");
 	virtio_add(vm, &b->ops, b, &b->config);

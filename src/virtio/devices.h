@@ -9,8 +9,9 @@
 
 #include "lguest.h"
 
-/* --block=FILE[,ro]: a disk backed by a file or a block device. */
-void blk_add(struct vm *vm, const char *arg);
+/* --block=FILE[,ro]: a disk backed by a file or a block device, the
+ * @index'th disk (from 1, in the order given: the same on every boot). */
+void blk_add(struct vm *vm, const char *arg, int index);
 
 /* --tunnet=IPADDR[/PREFIX][:MAC], bridge:BR[:MAC] or tap:NAME[:MAC]. */
 void net_add(struct vm *vm, const char *arg);
