@@ -207,10 +207,8 @@ static void apply(struct args *a, int c, const char *v, const char *origin)
 	case 'b':
 	case 't':
 	case 'r':
-		/* Slot 0 is the bridge, slot 1 the console. */
-		if (a->ndev == PCI_MAX_SLOTS - 2)
-			usage_error("too many devices: at most %d",
-				    PCI_MAX_SLOTS - 2);
+		if (a->ndev == MAX_DEVICES)
+			usage_error("too many devices: at most %d", MAX_DEVICES);
 		a->dev[a->ndev] = (struct devarg){ c, v, origin, 1 };
 		for (int i = 0; i < a->ndev; i++)
 			a->dev[a->ndev].nth += a->dev[i].opt == c;

@@ -6,12 +6,13 @@
 #define LGUEST_ARGS_H
 
 #include "lguest.h"
-#include "pci.h"
+#include "virtio/devices.h"
 
 /* Which console gets the keyboard. */
 enum input_to { INPUT_AUTO, INPUT_SERIAL, INPUT_VIRTIO };
 
-/* A device option, kept in the order given: that is PCI slot order. */
+/* A device option, kept in the order given: the guest finds the
+ * devices in that order. */
 struct devarg {
 	int opt;
 	const char *arg;
@@ -32,7 +33,7 @@ struct args {
 	const char *console;
 	const char *name;
 	const char *pidfile;
-	struct devarg dev[PCI_MAX_SLOTS];
+	struct devarg dev[MAX_DEVICES];
 	int ndev;
 };
 

@@ -9,6 +9,10 @@
 
 #include "lguest.h"
 
+/* How many devices the options may ask for: each takes a slot of the
+ * PCI bus, which has 32, and the host bridge and the console have two. */
+#define MAX_DEVICES		30
+
 /* --block=FILE[,ro]: a disk backed by a file or a block device, the
  * @index'th disk (from 1, in the order given: the same on every boot). */
 void blk_add(struct vm *vm, const char *arg, int index);
