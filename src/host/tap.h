@@ -19,8 +19,9 @@ struct tunnet {
 	bool bridge;		/* bridge:BRIDGE: a new tap in that bridge */
 	bool existing;		/* tap:NAME: a tap someone made for us */
 	char what[64];		/* the address, the bridge or the tap */
-	struct in_addr ip;	/* IPADDR[/PREFIX]: a new tap with this */
-	unsigned prefix;	/* address on our side */
+	/* IPADDR[/PREFIX]: a new tap, with this address on our side. */
+	struct in_addr ip;
+	unsigned prefix;
 	u8 mac[6];		/* the guest's */
 };
 

@@ -190,8 +190,11 @@ static const struct virtio_ops net_ops = {
 void net_add(struct vm *vm, const char *arg)
 {
 	struct net *n = malloc_or_die(sizeof(*n));
-	static int nics;
 	struct tunnet t;
+	/* NICs are numbered from 0 in the order given, the same on every
+	 * boot: the number names the tap kept across a reboot, and ends
+	 * the MAC address a NIC gets when none is given. */
+	static int nics;
 
 	tunnet_parse(&t, arg, nics);
 	memcpy(n->config.mac, t.mac, sizeof(n->config.mac));
