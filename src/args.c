@@ -214,13 +214,14 @@ static void make_opts(void)
 static void apply(struct args *a, int c, const char *v, const char *origin)
 {
 	if (c >= DEVICE_OPT) {
-		/* Slot 0 is the bridge, slot 1 the console. */
-		if (a->ndev == PCI_MAX_SLOTS - 2)
-			usage_error("too many devices: at most %d",
-				    PCI_MAX_SLOTS - 2);
-		a->dev[a->ndev++] = (struct devarg){
-			device_types[c - DEVICE_OPT], v, origin,
-		};
+		const struct device_type *type = device_types[c - DEVICE_OPT];
+
+		if (a->ndev == MAX_DEVICES)
+			usage_error("too many devices: at most %d", MAX_DEVICES);
+		a->dev[a->ndev] = (struct devarg){ type, v, origin, 1 };
+		for (int i = 0; i < a->ndev; i++)
+			a->dev[a->ndev].nth += a->dev[i].type == type;
+		a->ndev++;
 		return;
 	}
 	switch (c) {

@@ -6,16 +6,18 @@
 #define LGUEST_ARGS_H
 
 #include "lguest.h"
-#include "pci.h"
+#include "machine.h"
 
 /* Which console gets the keyboard. */
 enum input_to { INPUT_AUTO, INPUT_SERIAL, INPUT_VIRTIO };
 
-/* A device option, kept in the order given: that is PCI slot order. */
+/* A device option, kept in the order given: the guest finds the
+ * devices in that order. */
 struct devarg {
 	const struct device_type *type;
 	const char *arg;
 	const char *origin;	/* "FILE:LINE" when it came from --config */
+	int nth;		/* 1 for the first of its kind, 2 for the next */
 };
 
 struct args {
@@ -31,7 +33,7 @@ struct args {
 	const char *console;
 	const char *name;
 	const char *pidfile;
-	struct devarg dev[PCI_MAX_SLOTS];
+	struct devarg dev[MAX_DEVICES];
 	int ndev;
 };
 

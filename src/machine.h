@@ -10,15 +10,19 @@
 
 #include "lguest.h"
 
+/* How many devices the options may ask for: each takes a slot of the
+ * PCI bus, which has 32, and the host bridge and the console have two. */
+#define MAX_DEVICES		30
+
 /* A device the command line can add, with the option that adds it. */
 struct device_type {
 	const char *option;	/* the long option, and lguest.conf(5) key */
 	bool has_arg;		/* --option=VALUE, or just --option */
 	const char *help;	/* its lines of lguest --help */
-	/* Add one, with the option's value (NULL if it takes none).  Runs
-	 * before the guest does: a bad value is fatal here, with a message
-	 * that names it. */
-	void (*add)(struct vm *vm, const char *arg);
+	/* Add the @nth (from 1) of its kind, with the option's value (NULL
+	 * if it takes none).  Runs before the guest does: a bad value is
+	 * fatal here, with a message that names it. */
+	void (*add)(struct vm *vm, const char *arg, int nth);
 };
 
 /* Every chip's constructor and every device type, from the list. */

@@ -112,7 +112,7 @@ static void add_devices(struct vm *vm, const struct args *a)
 				 (int)strlen(d->origin) - 2, d->origin);
 			program_invocation_short_name = prefix;
 		}
-		d->type->add(vm, d->arg);
+		d->type->add(vm, d->arg, d->nth);
 	}
 	program_invocation_short_name = (char *)name;
 }

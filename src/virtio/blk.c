@@ -9,28 +9,17 @@
  * limits, read-only disks, and discard and write-zeroes mapped onto
  * fallocate() so that a sparse image stays sparse.
  */
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "virtio/devices.h"
+#include "host/disk.h"
+#include "iov.h"
+#include "machine.h"
 #include "virtio/virtio.h"
-
-
-
 
 #define VIRTIO_BLK_WZ_UNMAP		1
 #define VIRTIO_BLK_ID_BYTES		20
 
-#define SECTOR				512ULL
+#define SECTOR				DISK_SECTOR
 #define SIZE_MAX_SEG			(4 * MiB)
 #define MAX_RANGE_SEGS			32
 #define MAX_RANGE_SECTORS		(1U << 22)	/* 2 GiB per range */
@@ -67,68 +56,13 @@ struct blk_range {
 } __attribute__((packed));
 
 struct blk {
-	int fd;
-	bool ro;
-	bool can_punch;		/* fallocate(PUNCH_HOLE) works here */
-	bool can_zero;		/* fallocate(ZERO_RANGE) works, until it fails */
+	struct disk disk;
 	bool dirty;		/* written since the last fdatasync() */
 	u64 sectors;		/* capacity */
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config config;
 	struct virtio_ops ops;	/* features differ from disk to disk */
 };
-
-static size_t iov_total(const struct iovec *iov, unsigned n)
-{
-	size_t len = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		len += iov[i].iov_len;
-	return len;
-}
-
-/* The bytes [skip, skip + len) of @src, as iovecs in @dst. */
-static unsigned iov_slice(struct iovec *dst, const struct iovec *src,
-			  unsigned n, size_t skip, size_t len)
-{
-	unsigned count = 0;
-	size_t take;
-
-	for (unsigned i = 0; i < n && len; i++) {
-		if (skip >= src[i].iov_len) {
-			skip -= src[i].iov_len;
-			continue;
-		}
-		take = src[i].iov_len - skip;
-		if (take > len)
-			take = len;
-		dst[count].iov_base = (u8 *)src[i].iov_base + skip;
-		dst[count].iov_len = take;
-		count++;
-		len -= take;
-		skip = 0;
-	}
-	return count;
-}
-
-/* Copy between a flat buffer and iovecs, @len bytes at most. */
-static size_t iov_copy(const struct iovec *iov, unsigned n, void *buf,
-		       size_t len, bool to_iov)
-{
-	size_t done = 0, take;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		take = iov[i].iov_len;
-		if (take > len - done)
-			take = len - done;
-		if (to_iov)
-			memcpy(iov[i].iov_base, (u8 *)buf + done, take);
-		else
-			memcpy((u8 *)buf + done, iov[i].iov_base, take);
-		done += take;
-	}
-	return done;
-}
 
 /*L:712 Every request is checked against the capacity before it touches
  * the file, and the arithmetic is arranged so that no guest-chosen
@@ -141,55 +75,6 @@ static bool in_range(const struct blk *b, u64 sector, u64 bytes)
 	return bytes <= (b->sectors - sector) * SECTOR;
 }
 
-/* preadv()/pwritev() until done: a short transfer inside the capacity
- * means the file shrank under us, which is an I/O error. */
-static bool rw(struct blk *b, struct iovec *iov, unsigned n, u64 off,
-	       bool write)
-{
-	ssize_t r;
-
-	while (n) {
-		if (write)
-			r = pwritev(b->fd, iov, n, off);
-		else
-			r = preadv(b->fd, iov, n, off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		off += r;
-		while (n && (size_t)r >= iov->iov_len) {
-			r -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov->iov_base = (u8 *)iov->iov_base + r;
-			iov->iov_len -= r;
-		}
-	}
-	return true;
-}
-
-/* Zeroes the slow way, where the file system cannot fallocate them. */
-static bool write_zeroes(struct blk *b, u64 off, u64 len)
-{
-	static const u8 zero[64 * KiB];
-	struct iovec iov;
-	size_t chunk;
-
-	while (len) {
-		chunk = len < sizeof(zero) ? len : sizeof(zero);
-		iov.iov_base = (void *)zero;
-		iov.iov_len = chunk;
-		if (!rw(b, &iov, 1, off, true))
-			return false;
-		off += chunk;
-		len -= chunk;
-	}
-	return true;
-}
-
 /*L:714 Discard punches a hole; write-zeroes asks the file system for
  * zeroes (a hole too, if the driver allows unmapping), and falls back to
  * writing them.  The ranges sit in the readable part of the request. */
@@ -200,13 +85,13 @@ static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
 	size_t len = iov_total(data, n);
 	unsigned count = len / sizeof(r[0]);
 	u64 off, bytes;
-	int mode;
+	bool ok;
 
-	if (b->ro)
+	if (b->disk.ro)
 		return VIRTIO_BLK_S_IOERR;
 	if (!count || len % sizeof(r[0]) || count > MAX_RANGE_SEGS)
 		return VIRTIO_BLK_S_IOERR;
-	iov_copy(data, n, r, len, false);
+	iov_from(data, n, 0, r, len);
 
 	for (unsigned i = 0; i < count; i++) {
 		if (r[i].flags & ~VIRTIO_BLK_WZ_UNMAP)
@@ -222,26 +107,12 @@ static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
 		if (!bytes)
 			continue;
 
-		if (type == VIRTIO_BLK_T_DISCARD) {
-			if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE |
-				      FALLOC_FL_KEEP_SIZE, off, bytes) < 0)
-				return VIRTIO_BLK_S_IOERR;
-			continue;
-		}
-		if ((r[i].flags & VIRTIO_BLK_WZ_UNMAP) && b->can_punch)
-			mode = FALLOC_FL_PUNCH_HOLE;
-		else if (b->can_zero)
-			mode = FALLOC_FL_ZERO_RANGE;
+		if (type == VIRTIO_BLK_T_DISCARD)
+			ok = disk_punch(&b->disk, off, bytes);
 		else
-			mode = 0;
-		if (mode && fallocate(b->fd, mode | FALLOC_FL_KEEP_SIZE,
-				      off, bytes) == 0)
-			continue;
-		if (mode == FALLOC_FL_ZERO_RANGE && errno == EOPNOTSUPP)
-			b->can_zero = false;
-		if (mode && errno != EOPNOTSUPP)
-			return VIRTIO_BLK_S_IOERR;
-		if (!write_zeroes(b, off, bytes))
+			ok = disk_zero(&b->disk, off, bytes,
+				       r[i].flags & VIRTIO_BLK_WZ_UNMAP);
+		if (!ok)
 			return VIRTIO_BLK_S_IOERR;
 	}
 	return VIRTIO_BLK_S_OK;
@@ -267,7 +138,7 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 		return false;
 	}
 	*used = 1;
-	iov_copy(iov, out, &hdr, sizeof(hdr), false);
+	iov_from(iov, out, 0, &hdr, sizeof(hdr));
 	iov_slice(&st, iov + out, in, wlen - 1, 1);
 
 	switch (hdr.type) {
@@ -275,7 +146,8 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 		dlen = wlen - 1;
 		n = iov_slice(data, iov + out, in, 0, dlen);
 		if (dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
-		    !rw(b, data, n, hdr.sector * SECTOR, false))
+		    !disk_rw(&b->disk, data, n, hdr.sector * SECTOR,
+			     false))
 			status = VIRTIO_BLK_S_IOERR;
 		else
 			*used += dlen;
@@ -284,23 +156,24 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 		dlen = rlen - sizeof(hdr);
 		n = iov_slice(data, iov, out, sizeof(hdr), dlen);
 		b->dirty = true;
-		if (b->ro || dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
-		    !rw(b, data, n, hdr.sector * SECTOR, true))
+		if (b->disk.ro || dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
+		    !disk_rw(&b->disk, data, n, hdr.sector * SECTOR,
+			     true))
 			status = VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		/* Nothing written since the last one: nothing to sync.  A
 		 * new disk (or a reboot) starts dirty, to be sure. */
-		if (b->ro || !b->dirty)
+		if (b->disk.ro || !b->dirty)
 			break;
-		if (fdatasync(b->fd) < 0)
+		if (!disk_sync(&b->disk))
 			status = VIRTIO_BLK_S_IOERR;
 		else
 			b->dirty = false;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		n = iov_slice(data, iov + out, in, 0, wlen - 1);
-		*used += iov_copy(data, n, b->id, sizeof(b->id), true);
+		*used += iov_to(data, n, 0, b->id, sizeof(b->id));
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
@@ -345,135 +218,12 @@ static const struct virtio_ops blk_ops = {
 	.config_size = sizeof(struct virtio_blk_config),
 };
 
-/*L:718 Can we punch holes here?  Punching past the end of the file with
- * KEEP_SIZE changes nothing, but tells us whether the file system knows
- * how. */
-static bool probe_punch(int fd, u64 size)
+/* What the driver sees of the disk: its size, the limits of a request,
+ * and the features the host file allows. */
+static void blk_config(struct blk *b)
 {
-	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			 size, 4096) == 0;
-}
-
-/* FILE[,ro][,size=SIZE]: @name arrives as the whole argument and leaves
- * as the file name. */
-static void parse_flags(const char *arg, char *name, bool *ro, u64 *create)
-{
-	char *flag = strchr(name, ','), *next, *end;
-
-	if (flag)
-		*flag++ = '\0';
-	for (; flag; flag = next) {
-		next = strchr(flag, ',');
-		if (next)
-			*next++ = '\0';
-		if (!strcmp(flag, "ro")) {
-			*ro = true;
-			continue;
-		}
-		if (strncmp(flag, "size=", 5))
-			errx(EXIT_ERROR, "--block=%s: unknown flag '%s'; say ro "
-			     "or size=SIZE", arg, flag);
-		*create = strtoull(flag + 5, &end, 10);
-		switch (*end) {
-		case 'k': case 'K': *create <<= 10; end++; break;
-		case 'm': case 'M': *create <<= 20; end++; break;
-		case 'g': case 'G': *create <<= 30; end++; break;
-		case 't': case 'T': *create <<= 40; end++; break;
-		}
-		if (!isdigit((unsigned char)flag[5]) || *end || !*create ||
-		    *create % 512)
-			errx(EXIT_ERROR, "--block=%s: size=%s is not a size like "
-			     "64M (a multiple of 512 bytes)", arg, flag + 5);
-	}
-}
-
-/*L:730 size=SIZE makes the disk on first start: a sparse file, created
- * only if nothing is there (O_EXCL), and removed again if it cannot be
- * made whole -- never a half-made disk, never a truncated one. */
-static int create_disk(const char *arg, const char *name, u64 size,
-		       const char *key)
-{
-	int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		err(EXIT_ERROR, "--block=%s: cannot create %s", arg, name);
-	if (ftruncate(fd, size) < 0) {
-		int e = errno;
-
-		unlink(name);
-		errno = e;
-		err(EXIT_ERROR, "--block=%s: cannot make %s %llu bytes", arg,
-		    name, (unsigned long long)size);
-	}
-	verbose("--block=%s: created %s", arg, name);
-	fd_keep(key, fd);
-	return fd;
-}
-
-void blk_add(struct vm *vm, const char *arg)
-{
-	static int count;
-	int n;
-	struct blk *b = malloc_or_die(sizeof(*b));
 	struct virtio_blk_config *c = &b->config;
-	char name[4096], key[24];
-	struct stat st;
-	u64 size, create = 0;
 	u64 features;
-
-	b->ops = blk_ops;
-	snprintf(name, sizeof(name), "%s", arg);
-	parse_flags(arg, name, &b->ro, &create);
-	if (!name[0])
-		errx(EXIT_ERROR, "--block=%s: no file name; give --block=FILE "
-		     "or --block=FILE,ro", arg);
-
-	/* Disks are numbered from 1 in the order given, the same on every
-	 * boot: the number names the descriptor kept across a reboot. */
-	n = ++count;
-	snprintf(key, sizeof(key), "block%d", n);
-	b->dirty = true;
-	b->fd = open_kept(key, name, b->ro ? O_RDONLY : O_RDWR);
-	if (b->fd < 0 && errno == ENOENT && create)
-		b->fd = create_disk(arg, name, create, key);
-	if (b->fd < 0 && errno == EROFS && !b->ro)
-		err(EXIT_ERROR, "--block=%s: the file system is read-only; "
-		    "use --block=%s,ro", arg, name);
-	if (b->fd < 0)
-		err(EXIT_ERROR, "--block=%s: cannot open %s", arg, name);
-	if (fstat(b->fd, &st) < 0)
-		err(EXIT_ERROR, "--block=%s: cannot stat %s", arg, name);
-
-	if (S_ISREG(st.st_mode)) {
-		size = st.st_size;
-	} else if (S_ISBLK(st.st_mode)) {
-		if (ioctl(b->fd, BLKGETSIZE64, &size) < 0)
-			err(EXIT_ERROR, "--block=%s: cannot get the size of "
-			    "%s", arg, name);
-	} else {
-		errx(EXIT_ERROR, "--block=%s: %s is not a regular file or a "
-		     "block device; give a disk image", arg, name);
-	}
-	if (!size)
-		errx(EXIT_ERROR, "--block=%s: %s is empty; make a disk image "
-		     "first, e.g. truncate -s 1G %s", arg, name, name);
-	if (size % SECTOR)
-		errx(EXIT_ERROR, "--block=%s: %s is %llu bytes, not a multiple "
-		     "of 512; round it up with truncate -s %%512 %s", arg,
-		     name, (unsigned long long)size, name);
-
-	/* Two guests writing one disk would wreck it: a lock makes the
-	 * second fail here (it goes when we exit or reboot). */
-	if (flock(b->fd, (b->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 &&
-	    errno == EWOULDBLOCK)
-		errx(EXIT_ERROR, "--block=%s: %s is in use by another "
-		     "process; stop it or use a copy", arg, name);
-
-	b->sectors = size / SECTOR;
-	b->can_punch = !b->ro && S_ISREG(st.st_mode) && probe_punch(b->fd, size);
-	b->can_zero = true;
-	snprintf(b->id, sizeof(b->id), "lg%llx-%llx",
-		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
 
 	c->capacity = b->sectors;
 	c->size_max = SIZE_MAX_SEG;
@@ -481,28 +231,42 @@ void blk_add(struct vm *vm, const char *arg)
 	c->blk_size = SECTOR;
 	features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
 		   1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
-	if (b->ro) {
+	if (b->disk.ro) {
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	} else {
 		features |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
 		c->max_write_zeroes_sectors = MAX_RANGE_SECTORS;
 		c->max_write_zeroes_seg = MAX_RANGE_SEGS;
-		c->write_zeroes_may_unmap = b->can_punch;
+		c->write_zeroes_may_unmap = b->disk.can_punch;
 	}
-	if (b->can_punch) {
+	if (b->disk.can_punch) {
 		features |= 1ULL << VIRTIO_BLK_F_DISCARD;
 		c->max_discard_sectors = MAX_RANGE_SECTORS;
 		c->max_discard_seg = MAX_RANGE_SEGS;
-		c->discard_sector_alignment = (u64)st.st_blksize > SECTOR ?
-					      st.st_blksize / SECTOR : 1;
+		c->discard_sector_alignment = b->disk.blksize > SECTOR ?
+					      b->disk.blksize / SECTOR : 1;
 	}
 
 	b->ops.features = features;
+}
 
-	verbose("--block=%s: disk %d, %llu sectors%s%s", arg, n,
-		(unsigned long long)b->sectors, b->ro ? ", read-only" : "",
-		b->can_punch ? ", discard" : "");
-	virtio_add(vm, &b->ops, b, c);
+static void blk_add(struct vm *vm, const char *arg, int index)
+{
+	struct blk *b = malloc_or_die(sizeof(*b));
+
+	b->ops = blk_ops;
+	disk_open(&b->disk, arg, index);
+	b->dirty = true;
+	b->sectors = b->disk.size / SECTOR;
+	snprintf(b->id, sizeof(b->id), "lg%llx-%llx",
+		 (unsigned long long)b->disk.dev,
+		 (unsigned long long)b->disk.ino);
+	blk_config(b);
+
+	verbose("--block=%s: disk %d, %llu sectors%s%s", arg, index,
+		(unsigned long long)b->sectors, b->disk.ro ? ", read-only" : "",
+		b->disk.can_punch ? ", discard" : "");
+	virtio_add(vm, &b->ops, b, &b->config);
 }
 
 const struct device_type blk_device = {

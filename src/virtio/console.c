@@ -9,13 +9,13 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "conhost.h"
+#include "iov.h"
 #include "virtio/devices.h"
 #include "virtio/virtio.h"
 
@@ -67,27 +67,22 @@ void console_input(struct vm *vm, const u8 *buf, size_t len)
 		warn("virtio-console: cannot wake the input thread");
 }
 
-/* Move buffered keystrokes into the guest's buffers; returns the count. */
+/* Move buffered keystrokes into the guest's buffers; returns the count.
+ * The ring may wrap: its tail end first, then its start. */
 static u32 take_input(struct console *con, const struct iovec *iov,
 		      unsigned n)
 {
-	size_t done = 0, take;
+	size_t done, take;
 
 	pthread_mutex_lock(&con->lock);
-	for (unsigned i = 0; i < n && con->len; i++) {
-		for (size_t j = 0; j < iov[i].iov_len && con->len; j += take) {
-			take = INPUT_MAX - con->head;
-			if (take > con->len)
-				take = con->len;
-			if (take > iov[i].iov_len - j)
-				take = iov[i].iov_len - j;
-			memcpy((u8 *)iov[i].iov_base + j, con->buf + con->head,
-			       take);
-			con->head = (con->head + take) % INPUT_MAX;
-			con->len -= take;
-			done += take;
-		}
-	}
+	take = INPUT_MAX - con->head;
+	if (take > con->len)
+		take = con->len;
+	done = iov_to(iov, n, 0, con->buf + con->head, take);
+	if (done == take && done < con->len)
+		done += iov_to(iov, n, done, con->buf, con->len - done);
+	con->head = (con->head + done) % INPUT_MAX;
+	con->len -= done;
 	pthread_mutex_unlock(&con->lock);
 	return done;
 }

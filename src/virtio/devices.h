@@ -1,20 +1,13 @@
 /*
- * devices.h - the virtio devices, one file each, and how main() makes
- * them.  Every constructor runs while the command line is parsed, before
- * the guest does: a bad option value is fatal there, with a message that
- * names it, and never later.
+ * devices.h - the virtio console, which every machine has, and what the
+ * main loop asks of it.  The devices the command line adds are device
+ * types (machine.h), listed in src/parts.def.
  */
 #ifndef LGUEST_VIRTIO_DEVICES_H
 #define LGUEST_VIRTIO_DEVICES_H
 
 #include "lguest.h"
 #include "machine.h"
-
-/* --block=FILE[,ro]: a disk backed by a file or a block device. */
-void blk_add(struct vm *vm, const char *arg);
-
-/* --tunnet=IPADDR[/PREFIX][:MAC], bridge:BR[:MAC] or tap:NAME[:MAC]. */
-void net_add(struct vm *vm, const char *arg);
 
 /* The console, always present: guest output goes to @out_fd. */
 void console_add(struct vm *vm, int out_fd);

@@ -11,7 +11,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "virtio/devices.h"
+#include "machine.h"
 #include "virtio/virtio.h"
 
 struct rng {
@@ -72,7 +72,7 @@ static const struct virtio_ops rng_ops = {
 	.service = { rng_request },
 };
 
-static void rng_add(struct vm *vm, const char *arg)
+static void rng_add(struct vm *vm, const char *arg, int nth)
 {
 	struct rng *r = malloc_or_die(sizeof(*r));
 
