@@ -261,7 +261,7 @@ static void hand_over(void)
 			   NULL);
 }
 
-/*L:356 With the console elsewhere, a stdout that is no terminal -- the
+/*L:355 With the console elsewhere, a stdout that is no terminal -- the
  * journal, when systemd runs us -- gets a copy of what the guest says,
  * so its boot messages are in the log.  Not /dev/null: that is a daemon
  * with nowhere to log. */

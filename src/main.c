@@ -299,7 +299,7 @@ const char *__asan_default_options(void)
 }
 #endif
 
-/*L:105 The main routine is where the real work begins: */
+/*L:050 The main routine is where the real work begins: */
 int main(int argc, char **argv)
 {
 	struct vm vm = { 0 };

@@ -64,7 +64,7 @@ static void change_ids(void)
 		err(EXIT_ERROR, "--user=%s: setresuid", want.user);
 }
 
-/*L:700 The bounding set can only shrink with CAP_SETPCAP.  A Launcher
+/*L:380 The bounding set can only shrink with CAP_SETPCAP.  A Launcher
  * started with just CAP_NET_ADMIN lacks it, so it first enters a user
  * namespace of its own, where it holds every capability, and empties the
  * bounding set there.  The descriptors it holds keep working. */

@@ -67,7 +67,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*L:200 The escapes.  lguest's own: three ^C within a second leave (each
+/*L:345 The escapes.  lguest's own: three ^C within a second leave (each
  * ^C still reaches the guest, which may want it).  QEMU's, which hands
  * already know: Ctrl-A x leaves, Ctrl-A Ctrl-A sends one Ctrl-A. */
 void term_input(const u8 *buf, size_t len)

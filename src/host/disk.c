@@ -138,7 +138,7 @@ static void parse_flags(const char *arg, char *name, bool *ro, u64 *create)
 	}
 }
 
-/*L:730 size=SIZE makes the disk on first start: a sparse file, created
+/*L:719 size=SIZE makes the disk on first start: a sparse file, created
  * only if nothing is there (O_EXCL), and removed again if it cannot be
  * made whole -- never a half-made disk, never a truncated one. */
 static int create_disk(const char *arg, const char *name, u64 size,

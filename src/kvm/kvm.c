@@ -48,7 +48,7 @@ static struct kvm *kvm_of(struct vm *vm)
 	return vm->hv_priv;
 }
 
-/*L:100 Opening /dev/kvm is where most first runs fail, so the message says
+/*L:150 Opening /dev/kvm is where most first runs fail, so the message says
  * what to do about it rather than just what went wrong. */
 static int open_kvm(void)
 {
@@ -92,7 +92,7 @@ static void add_route(struct kvm *k, u32 gsi, u32 chip, u32 pin)
 	};
 }
 
-/*L:105 Interrupt routing, as x86/irq.h wires it.  The ISA IRQs reach
+/*L:155 Interrupt routing, as x86/irq.h wires it.  The ISA IRQs reach
  * both the PICs and the IOAPIC, the other GSIs the IOAPIC only, each at
  * the input the MADT's interrupt source overrides tell the guest (the
  * timer's GSI 0 at pin 2).  MSI routes for virtio's MSI-X vectors are
@@ -313,7 +313,7 @@ static void crashed(struct kvm_vcpu *kv, const char *what)
 	vm_stop(STOP_CRASH);
 }
 
-/*L:120 The run loop.  Most exits are port or MMIO accesses to chips we
+/*L:170 The run loop.  Most exits are port or MMIO accesses to chips we
  * emulate; the rest end this guest's life one way or another. */
 static void kvm_vcpu_run(struct vcpu *v)
 {

@@ -66,7 +66,7 @@ static void write_page_tables(struct vm *vm)
 		pd[i] = (u64)i * 2 * MiB | present_rw | huge;
 }
 
-/*L:110 The 64-bit boot protocol: long mode with paging on, the loader's
+/*L:145 The 64-bit boot protocol: long mode with paging on, the loader's
  * identity map in CR3, a flat GDT with __BOOT_CS at 0x10 and __BOOT_DS at
  * 0x18, interrupts off and %rsi pointing at boot_params. */
 void boot_cpu_setup(struct vm *vm)
