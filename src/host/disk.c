@@ -194,6 +194,11 @@ void disk_open(struct disk *d, const char *arg, int index)
 	u64 create = 0;
 
 	*d = (struct disk){ .fd = -1 };
+	/* Cut short, "FILE,ro" would lose its ",ro" and open read-write. */
+	if (strlen(arg) >= sizeof(name))
+		errx(EXIT_ERROR, "--block=%.32s...: %zu bytes is too long; give "
+		     "a path of at most %zu bytes", arg, strlen(arg),
+		     sizeof(name) - 4);
 	snprintf(name, sizeof(name), "%s", arg);
 	parse_flags(arg, name, &d->ro, &create);
 	if (!name[0])

@@ -61,13 +61,16 @@ static void push(struct uart *u, u8 c)
 	u->fifo[(u->head + u->count++) % FIFO_SIZE] = c;
 }
 
-static void transmit(struct uart *u, u8 c)
+/* A byte the guest sent: looped back, or (returns true) for the console,
+ * which uart_io() writes once the lock is dropped -- a console that
+ * blocks must never hold up the keyboard, which needs the lock too. */
+static bool transmit(struct uart *u, u8 c)
 {
 	if (u->mcr & MCR_LOOP) {
 		push(u, c);
-		return;
+		return false;
 	}
-	conhost_write(&c, 1);
+	return true;
 }
 
 static u8 msr(struct uart *u)
@@ -119,44 +122,47 @@ static u8 uart_read(struct uart *u, int reg)
 	}
 }
 
-static void uart_write(struct uart *u, int reg, u8 v)
+/* Returns true when @v is a byte for the console. */
+static bool uart_write(struct uart *u, int reg, u8 v)
 {
+	bool out;
+
 	switch (reg) {
 	case RBR_THR:
 		if (u->lcr & LCR_DLAB) {
 			u->dll = v;
-			return;
+			return false;
 		}
-		transmit(u, v);
+		out = transmit(u, v);
 		u->thri = true;
-		return;
+		return out;
 	case IER:
 		if (u->lcr & LCR_DLAB) {
 			u->dlm = v;
-			return;
+			return false;
 		}
 		/* Enabling the THRE interrupt with an empty transmitter
 		 * raises it at once, as the 16550A does. */
 		if ((v & IER_THRI) && !(u->ier & IER_THRI))
 			u->thri = true;
 		u->ier = v & 0x0f;
-		return;
+		return false;
 	case IIR_FCR:
 		u->fcr = v & 0xc9;
 		if (v & FCR_CLEAR_RX)
 			u->count = 0;
-		return;
+		return false;
 	case LCR:
 		u->lcr = v;
-		return;
+		return false;
 	case MCR:
 		u->mcr = v & 0x1f;
-		return;
+		return false;
 	case SCR:
 		u->scr = v;
-		return;
+		return false;
 	default:
-		return;		/* LSR and MSR are read-only */
+		return false;	/* LSR and MSR are read-only */
 	}
 }
 
@@ -164,14 +170,17 @@ static void uart_io(void *opaque, u16 port, u8 *data, int size, bool write)
 {
 	struct uart *u = opaque;
 	int reg = port - PORT_COM1;
+	bool out = false;
 
 	pthread_mutex_lock(&u->lock);
 	if (write)
-		uart_write(u, reg, data[0]);
+		out = uart_write(u, reg, data[0]);
 	else
 		data[0] = uart_read(u, reg);
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
+	if (out)
+		conhost_write(data, 1);
 	if (!write && size > 1)
 		memset(data + 1, 0xff, size - 1);
 }

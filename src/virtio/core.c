@@ -62,10 +62,15 @@ void virtio_config_changed(struct virtio_dev *d)
 	d->tops->notify(d, NULL);
 }
 
+/* A device's first few problems are logged; then one line says the rest
+ * are not.  Per device, not per reset: a guest that breaks, resets and
+ * breaks its device in a loop must not flood our log. */
+#define BROKEN_LOGGED	4
+
 /*L:640 A driver that breaks the rules breaks its own device, not the
- * Launcher: we say so once, set DEVICE_NEEDS_RESET, stop its queues and
- * tell it through a configuration interrupt.  Resetting the device
- * brings it back. */
+ * Launcher: we say so, set DEVICE_NEEDS_RESET, stop its queues and tell
+ * it through a configuration interrupt.  Resetting the device brings it
+ * back. */
 void virtio_broken(struct virtio_dev *d, const char *fmt, ...)
 {
 	char msg[160];
@@ -76,8 +81,14 @@ void virtio_broken(struct virtio_dev *d, const char *fmt, ...)
 	va_end(ap);
 
 	pthread_mutex_lock(&d->lock);
-	if (!(d->status & VIRTIO_S_NEEDS_RESET))
-		warnx("%s: %s; device needs reset", d->ops->name, msg);
+	if (!(d->status & VIRTIO_S_NEEDS_RESET)) {
+		d->problems++;
+		if (d->problems <= BROKEN_LOGGED)
+			warnx("%s: %s; device needs reset", d->ops->name, msg);
+		if (d->problems == BROKEN_LOGGED)
+			warnx("%s: the device's further problems are not "
+			      "logged", d->ops->name);
+	}
 	d->status |= VIRTIO_S_NEEDS_RESET;
 	for (int i = 0; i < d->ops->num_queues; i++)
 		d->vq[i].stopping = true;
@@ -125,43 +136,63 @@ void virtio_set_driver_features(struct virtio_dev *d, u32 sel, u32 bits)
 	d->driver_features |= (u64)bits << (32 * sel);
 }
 
+/* FEATURES_OK only sticks if we can live with what was chosen (3.1.1):
+ * a subset of ours, and virtio 1.0 itself.  Called with d->lock held. */
+static u8 check_features(struct virtio_dev *d, u8 v)
+{
+	u64 f = d->driver_features;
+
+	if ((f & ~virtio_offered(d)) || !(f & (1ULL << VIRTIO_F_VERSION_1)))
+		return v & ~VIRTIO_S_FEATURES_OK;
+	d->features = f;
+	return v;
+}
+
+/*L:630 The status only grows until a reset (2.1.2): a driver that takes
+ * back FEATURES_OK or DRIVER_OK would renegotiate under running queues.
+ * The whole change is made under the lock, so a queue thread's
+ * NEEDS_RESET is never lost, and a broken device's queues never start
+ * again before a reset. */
 void virtio_set_status(struct virtio_dev *d, u8 v)
 {
-	u8 old = d->status;
+	u8 old;
+	bool start;
 
 	if (v == 0) {
 		virtio_reset(d);
 		return;
 	}
-	/* FEATURES_OK only sticks if we can live with what was chosen
-	 * (3.1.1): a subset of ours, and virtio 1.0 itself. */
-	if ((v & VIRTIO_S_FEATURES_OK) && !(old & VIRTIO_S_FEATURES_OK)) {
-		u64 f = d->driver_features;
-
-		if ((f & ~virtio_offered(d)) ||
-		    !(f & (1ULL << VIRTIO_F_VERSION_1)))
-			v &= ~VIRTIO_S_FEATURES_OK;
-		else
-			d->features = f;
-	}
 	pthread_mutex_lock(&d->lock);
-	d->status = v | (old & VIRTIO_S_NEEDS_RESET);
+	old = d->status & ~VIRTIO_S_NEEDS_RESET;
+	if (old & ~v) {
+		pthread_mutex_unlock(&d->lock);
+		virtio_broken(d, "status 0x%02x takes back bits of 0x%02x "
+			      "without a reset", v, old);
+		return;
+	}
+	if ((v & VIRTIO_S_FEATURES_OK) && !(old & VIRTIO_S_FEATURES_OK))
+		v = check_features(d, v);
+	d->status = v | (d->status & VIRTIO_S_NEEDS_RESET);
+	start = (v & VIRTIO_S_DRIVER_OK) && !(old & VIRTIO_S_DRIVER_OK) &&
+		!(d->status & VIRTIO_S_NEEDS_RESET);
 	pthread_mutex_unlock(&d->lock);
 
-	if ((v & VIRTIO_S_DRIVER_OK) && !(old & VIRTIO_S_DRIVER_OK)) {
-		if (!(v & VIRTIO_S_FEATURES_OK)) {
-			virtio_broken(d, "DRIVER_OK without FEATURES_OK");
-			return;
-		}
-		if (d->ops->start)
-			d->ops->start(d);
-		for (int i = 0; i < d->ops->num_queues; i++)
-			vq_start(&d->vq[i]);
+	if (!start)
+		return;
+	if (!(v & VIRTIO_S_FEATURES_OK)) {
+		virtio_broken(d, "DRIVER_OK without FEATURES_OK");
+		return;
 	}
+	if (d->ops->start)
+		d->ops->start(d);
+	for (int i = 0; i < d->ops->num_queues; i++)
+		vq_start(&d->vq[i]);
 }
 
 void virtio_queue_enable(struct virtio_dev *d, struct virtqueue *vq)
 {
+	bool start;
+
 	if (vq->enabled)
 		return;
 	if (!vq->size || vq->size > VQ_MAX_SIZE || (vq->size & (vq->size - 1))) {
@@ -176,6 +207,10 @@ void virtio_queue_enable(struct virtio_dev *d, struct virtqueue *vq)
 	}
 	vq->enabled = true;
 	d->tops->bind_doorbell(d, vq, true);
-	if (d->status & VIRTIO_S_DRIVER_OK)
+	pthread_mutex_lock(&d->lock);
+	start = (d->status & (VIRTIO_S_DRIVER_OK | VIRTIO_S_NEEDS_RESET)) ==
+		VIRTIO_S_DRIVER_OK;
+	pthread_mutex_unlock(&d->lock);
+	if (start)
 		vq_start(vq);
 }

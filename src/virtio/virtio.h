@@ -100,6 +100,7 @@ struct virtio_dev {
 	u8 status;
 	u8 config_gen;
 	u8 isr;
+	unsigned problems;		/* virtio_broken() calls, for the log */
 
 	const struct virtio_transport_ops *tops;
 	void *transport;		/* the transport's state */

@@ -56,3 +56,11 @@ void test_demo(void)
 			serial_putc('\n');
 	}
 }
+
+/* test=flood: talk without end, for a console that stops reading. */
+void test_flood(void)
+{
+	for (u64 i = 0;; i++)
+		printf("flood: line %llu, and the guest goes on talking\n",
+		       (unsigned long long)i);
+}

@@ -164,6 +164,7 @@ void test_panic(void);
 void test_initrd(void);			/* initrd.c */
 void test_echo(void);			/* console.c */
 void test_demo(void);
+void test_flood(void);
 void test_vcons(void);			/* vconsole.c */
 void test_rng(void);
 void test_blk(void);			/* vblk.c */

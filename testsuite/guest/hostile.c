@@ -41,6 +41,36 @@ static void ring(struct vq *vq)
 	vdev_notify(vq->dev, vq->index, vq->notify_off);
 }
 
+/* Kinds that break the status machine rather than a ring; true if @kind
+ * is one of them (and it is done). */
+static bool status_kind(struct vdev *d, const char *kind)
+{
+	if (!strcmp(kind, "resetloop")) {
+		/* Reset, then ring a queue that is not enabled: each time a
+		 * new error, and each reset clears DEVICE_NEEDS_RESET. */
+		for (int i = 0; i < 100; i++) {
+			vdev_reset(d);
+			vdev_notify(d, 0, 0);
+		}
+	} else if (!strcmp(kind, "renegotiate")) {
+		/* After DRIVER_OK, take FEATURES_OK and DRIVER_OK back without
+		 * a reset, then set them again: renegotiating under a running
+		 * queue. */
+		vdev_init(d, BIT(VIRTIO_F_INDIRECT_DESC));
+		vdev_queue(d, 0, 0, true);
+		vdev_driver_ok(d);
+		vdev_set_status(d, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER);
+		vdev_set_status(d, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER |
+				   VIRTIO_S_FEATURES_OK);
+		vdev_driver_ok(d);
+	} else {
+		return false;
+	}
+	delay_ms(arg_u64("wait", 500));
+	printf("hostile: %s status 0x%02x\n", kind, vdev_status(d));
+	return true;
+}
+
 void test_hostile(void)
 {
 	const char *kind = arg("kind");
@@ -54,6 +84,8 @@ void test_hostile(void)
 		fail("hostile: no kind=");
 	if (!d)
 		fail("no virtio-blk device");
+	if (status_kind(d, kind))
+		done();
 	r->hdr.type = VIRTIO_BLK_T_IN;
 	r->status = 0xff;
 	qsize = !strcmp(kind, "qsize");

@@ -19,6 +19,7 @@ static const struct scenario {
 	{ "initrd",	 test_initrd },
 	{ "echo",	 test_echo },
 	{ "demo",	 test_demo },
+	{ "flood",	 test_flood },
 	{ "vcons",	 test_vcons },
 	{ "rng",	 test_rng },
 	{ "blk",	 test_blk },
