@@ -302,8 +302,10 @@ const char *__asan_default_options(void)
 /*L:050 The main routine is where the real work begins: */
 int main(int argc, char **argv)
 {
-	struct vm vm = { 0 };
 	struct args a = { 0 };
+	/* On the heap, not on our stack: the vCPU and queue threads run on
+	 * while exit() runs its handlers, after main() has returned. */
+	struct vm *vm = malloc_or_die(sizeof(*vm));
 	enum stop_reason why;
 	int sig_fd;
 
@@ -344,7 +346,7 @@ int main(int argc, char **argv)
 		err(EXIT_ERROR, "pipe");
 
 	/* The machine itself: memory, kernel, tables, chips and devices. */
-	build_machine(&vm, &a);
+	build_machine(vm, &a);
 
 	/* Everything is open: from here on we need no privilege at all. */
 	priv_drop();
@@ -353,23 +355,24 @@ int main(int argc, char **argv)
 	input_to = a.input;
 	if (conhost_is_tty())
 		term_init();
-	term_set_sink(console_keys, &vm);
+	term_set_sink(console_keys, vm);
 
 	/* And off we go: the vCPU gets a thread of its own. */
-	vm.hv->vcpu_init(&vm.vcpu[0]);
+	vm->hv->vcpu_init(&vm->vcpu[0]);
 	verbose("entering the guest at 0x%llx",
-		(unsigned long long)vm.boot_cpu->rip);
+		(unsigned long long)vm->boot_cpu->rip);
 	/* From here each thread may make only the system calls it needs. */
 	seccomp_off = a.no_seccomp;
 	seccomp_install(THREAD_MAIN);
-	if (pthread_create(&vm.vcpu[0].thread, NULL, vcpu_thread, &vm.vcpu[0]))
+	if (pthread_create(&vm->vcpu[0].thread, NULL, vcpu_thread,
+			   &vm->vcpu[0]))
 		errx(EXIT_ERROR, "cannot start the vCPU thread");
 	notify_ready();
 	daemon_ready();
 
-	why = wait_for_stop(&vm, sig_fd, a.shutdown_timeout);
+	why = wait_for_stop(vm, sig_fd, a.shutdown_timeout);
 	/* A stock kernel should touch nothing we did not place: say how
 	 * often it did (see hw/ignored.c for what is empty on purpose). */
-	verbose("%lu unhandled port and MMIO accesses", bus_unhandled(&vm));
+	verbose("%lu unhandled port and MMIO accesses", bus_unhandled(vm));
 	return stopped(why, a.shutdown_timeout);
 }
