@@ -52,6 +52,9 @@ struct vpci {
 	u8 msix_cap, cfg_cap;
 	struct msix_entry msix[MSIX_VECTORS];
 	bool pending[MSIX_VECTORS];
+	bool routed[MSIX_VECTORS];	/* KVM has route_addr/data for it */
+	u64 route_addr[MSIX_VECTORS];
+	u32 route_data[MSIX_VECTORS];
 	int gsi[MSIX_VECTORS];
 	int irq_fd[MSIX_VECTORS];
 	int intx;			/* INTx line level */
@@ -315,15 +318,28 @@ static void bar0_io(struct vpci *p, u32 off, u8 *data, int size, bool write)
 		memset(data, 0, size);
 }
 
+/* An entry was written.  Its route is only needed while it is unmasked,
+ * and only changes when its message does: a guest that rewrites the
+ * table does not make us rebuild KVM's routing table every time. */
 static void msix_update(struct vpci *p, int v)
 {
 	struct msix_entry *e = &p->msix[v];
-	struct vm *vm = p->dev->vm;
+	u64 addr = (u64)e->addr_hi << 32 | e->addr_lo;
 
-	if (vm_msi_route(vm, p->gsi[v], (u64)e->addr_hi << 32 | e->addr_lo,
-			 e->data) < 0)
-		warn("%s: cannot route MSI-X vector %d", p->pci->name, v);
-	if (!(e->ctrl & 1) && p->pending[v])
+	if (e->ctrl & 1)
+		return;
+	if (!p->routed[v] || p->route_addr[v] != addr ||
+	    p->route_data[v] != e->data) {
+		if (vm_msi_route(p->dev->vm, p->gsi[v], addr, e->data) < 0) {
+			warn("%s: cannot route MSI-X vector %d", p->pci->name,
+			     v);
+			return;
+		}
+		p->routed[v] = true;
+		p->route_addr[v] = addr;
+		p->route_data[v] = e->data;
+	}
+	if (p->pending[v])
 		msix_fire(p, v);
 }
 
@@ -338,8 +354,11 @@ static void bar1_io(struct vpci *p, u32 off, u8 *data, int size, bool write)
 		if (off + size > sizeof(p->msix))
 			size = sizeof(p->msix) - off;
 		if (write) {
+			/* A write may straddle two entries: both changed. */
 			memcpy(e, data, size);
-			msix_update(p, off / sizeof(struct msix_entry));
+			for (u32 v = off / sizeof(struct msix_entry);
+			     v <= (off + size - 1) / sizeof(struct msix_entry); v++)
+				msix_update(p, v);
 		} else {
 			memcpy(data, e, size);
 		}
@@ -374,7 +393,7 @@ static void cfg_window(struct vpci *p, bool write)
 	u32 off = pci_get32(pd, c + 8), len = pci_get32(pd, c + 12);
 
 	if (bar > 1 || (len != 1 && len != 2 && len != 4) || off % len ||
-	    off + len > pd->bar_size[bar])
+	    off > pd->bar_size[bar] - len)
 		return;
 	bar_io(pd, bar, off, &pd->cfg[c + 16], len, write);
 }

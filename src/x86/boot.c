@@ -197,71 +197,94 @@ static void load_bzimage(struct vm *vm, const struct image *img)
  * physical address of startup_64: the same place the bzImage's unpacking
  * code jumps to in the end.  So we can skip the unpacking, which matters
  * when kernel code is slow to run. */
-static void load_elf(struct vm *vm, const struct image *img)
+/* Check every segment before loading any, so that running short of
+ * memory is reported once, for the whole kernel.  Returns the lowest
+ * and the end of what loads. */
+static void check_segments(struct vm *vm, const struct image *img,
+			   const Elf64_Phdr *phs, unsigned int n, u64 *lo,
+			   u64 *end)
 {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	unsigned int i, loaded = 0;
-	u64 lo = UINT64_MAX, end = 0;
 	bool short_of_ram = false;
 
-	img_read(img, &eh, 0, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] == ELFCLASS32)
-		errx(EXIT_ERROR, "%s: is a 32-bit ELF; %s", img->name,
-		     accepted);
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB)
-		errx(EXIT_ERROR, "%s: is an ELF file, but not little-endian "
-		     "ELF64; %s", img->name, accepted);
-	if (eh.e_machine != EM_X86_64)
-		errx(EXIT_ERROR, "%s: is an ELF64 file for machine %u, not "
-		     "x86-64; %s", img->name, eh.e_machine, accepted);
-	if (eh.e_type != ET_EXEC)
-		errx(EXIT_ERROR, "%s: is an ELF64 file of type %u, not an "
-		     "executable like vmlinux; %s", img->name, eh.e_type,
-		     accepted);
-	if (eh.e_phentsize != sizeof(ph) || eh.e_phnum == 0 ||
-	    eh.e_phoff > img->size)
-		errx(EXIT_ERROR, "%s: ELF64 file has no usable program "
-		     "headers", img->name);
+	*lo = UINT64_MAX;
+	*end = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		const Elf64_Phdr *ph = &phs[i];
 
-	/* Check every segment first, so that running short of memory is
-	 * reported once, for the whole kernel. */
-	for (i = 0; i < eh.e_phnum; i++) {
-		img_read(img, &ph, eh.e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
 			continue;
-		if (ph.p_filesz > ph.p_memsz)
+		if (ph->p_filesz > ph->p_memsz)
 			errx(EXIT_ERROR, "%s: ELF segment %u is bigger in the "
 			     "file than in memory", img->name, i);
 		/* Below 1 MiB live the boot structures we write later. */
-		if (ph.p_paddr < KERNEL_LOAD)
+		if (ph->p_paddr < KERNEL_LOAD)
 			errx(EXIT_ERROR, "%s: ELF segment %u loads at 0x%llx; "
 			     "lguest needs kernels at 1 MiB or above",
-			     img->name, i, (unsigned long long)ph.p_paddr);
-		if (ph.p_memsz > UINT64_MAX - ph.p_paddr)
+			     img->name, i, (unsigned long long)ph->p_paddr);
+		if (ph->p_memsz > UINT64_MAX - ph->p_paddr)
 			errx(EXIT_ERROR, "%s: ELF segment %u wraps around the "
 			     "address space", img->name, i);
-		lo = min64(lo, ph.p_paddr);
-		end = max64(end, ph.p_paddr + ph.p_memsz);
-		if (guest_ptr(vm, ph.p_paddr, ph.p_memsz))
+		*lo = min64(*lo, ph->p_paddr);
+		*end = max64(*end, ph->p_paddr + ph->p_memsz);
+		if (guest_ptr(vm, ph->p_paddr, ph->p_memsz))
 			continue;
-		if (ph.p_paddr + ph.p_memsz > PCI_HOLE_START)
-			need_ram(vm, img->name, ph.p_paddr, ph.p_memsz);
+		if (ph->p_paddr + ph->p_memsz > PCI_HOLE_START)
+			need_ram(vm, img->name, ph->p_paddr, ph->p_memsz);
 		short_of_ram = true;
 	}
 	if (short_of_ram)
-		need_ram(vm, img->name, lo, end - lo);
+		need_ram(vm, img->name, *lo, *end - *lo);
+}
+
+static void check_elf_header(const struct image *img, const Elf64_Ehdr *eh)
+{
+	if (eh->e_ident[EI_CLASS] == ELFCLASS32)
+		errx(EXIT_ERROR, "%s: is a 32-bit ELF; %s", img->name,
+		     accepted);
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_ident[EI_DATA] != ELFDATA2LSB)
+		errx(EXIT_ERROR, "%s: is an ELF file, but not little-endian "
+		     "ELF64; %s", img->name, accepted);
+	if (eh->e_machine != EM_X86_64)
+		errx(EXIT_ERROR, "%s: is an ELF64 file for machine %u, not "
+		     "x86-64; %s", img->name, eh->e_machine, accepted);
+	if (eh->e_type != ET_EXEC)
+		errx(EXIT_ERROR, "%s: is an ELF64 file of type %u, not an "
+		     "executable like vmlinux; %s", img->name, eh->e_type,
+		     accepted);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
+	    eh->e_phoff > img->size)
+		errx(EXIT_ERROR, "%s: ELF64 file has no usable program "
+		     "headers", img->name);
+}
+
+/* The program headers are read once, and what was checked is what
+ * loads: a file rewritten while we read it cannot slip a segment past
+ * the checks. */
+static void load_elf(struct vm *vm, const struct image *img)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr *phs;
+	unsigned int i, loaded = 0;
+	u64 lo, end;
+
+	img_read(img, &eh, 0, sizeof(eh));
+	check_elf_header(img, &eh);
+	phs = malloc_or_die((size_t)eh.e_phnum * sizeof(*phs));
+	img_read(img, phs, eh.e_phoff, (u64)eh.e_phnum * sizeof(*phs));
+	check_segments(vm, img, phs, eh.e_phnum, &lo, &end);
 
 	for (i = 0; i < eh.e_phnum; i++) {
-		img_read(img, &ph, eh.e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		const Elf64_Phdr *ph = &phs[i];
+
+		if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
 			continue;
-		img_to_guest(vm, img, ph.p_paddr, ph.p_offset, ph.p_filesz);
-		memset((u8 *)need_ram(vm, img->name, ph.p_paddr, ph.p_memsz)
-		       + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		img_to_guest(vm, img, ph->p_paddr, ph->p_offset, ph->p_filesz);
+		memset((u8 *)need_ram(vm, img->name, ph->p_paddr, ph->p_memsz)
+		       + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
 		loaded++;
 	}
+	free(phs);
 	if (!loaded)
 		errx(EXIT_ERROR, "%s: ELF64 file has nothing to load",
 		     img->name);
