@@ -58,6 +58,7 @@ struct rtc;
 struct acpi_pm;
 struct virtio_dev;
 struct boot_cpu;
+struct boot_kernel;
 
 /* A bus: who answers which port or address, searched in order. */
 #define BUS_MAX_RANGES	64
@@ -106,6 +107,7 @@ struct vm {
 	u64 boot_params;	/* guest-physical address of boot_params */
 	u64 kernel_end;		/* first byte after the loaded kernel */
 	struct boot_cpu *boot_cpu;	/* the vCPU's first state (x86/cpu.h) */
+	struct boot_kernel *kernel;	/* what the loader read (x86/boot.c) */
 
 	struct vcpu vcpu[VM_MAX_VCPUS];
 	int nr_vcpus;

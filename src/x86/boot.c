@@ -37,16 +37,13 @@ static const char accepted[] = "lguest boots an x86-64 bzImage, an ELF64 "
 			       "vmlinux, or either gzip-compressed";
 
 /* What the loader learns about the kernel, for boot_setup() later. */
-static struct {
+struct boot_kernel {
 	bool bzimage;
 	u8 hdr[SETUP_HDR_MAX];	/* the bzImage's setup header, raw */
 	size_t hdr_len;
 	u32 cmdline_max;	/* longest command line, without the NUL */
 	u64 initrd_max;		/* the initrd must end at or below this */
 	u64 initrd_addr, initrd_size;
-} kern = {
-	.cmdline_max = BOOT_CMDLINE_MAX - 1,
-	.initrd_max = 0x80000000,
 };
 
 /*
@@ -146,8 +143,8 @@ static void load_bzimage(struct vm *vm, const struct image *img)
 	memcpy(&h, sect + SETUP_HDR, sizeof(h));
 
 	/* The header ends where the jump at 0x200 lands. */
-	kern.hdr_len = min64(0x202 + sect[0x201] - SETUP_HDR, SETUP_HDR_MAX);
-	memcpy(kern.hdr, sect + SETUP_HDR, kern.hdr_len);
+	vm->kernel->hdr_len = min64(0x202 + sect[0x201] - SETUP_HDR, SETUP_HDR_MAX);
+	memcpy(vm->kernel->hdr, sect + SETUP_HDR, vm->kernel->hdr_len);
 
 	if (h.version < 0x020c)
 		errx(EXIT_ERROR, "%s: bzImage boot protocol %u.%02u is too "
@@ -181,9 +178,9 @@ static void load_bzimage(struct vm *vm, const struct image *img)
 	need_ram(vm, img->name, run, h.init_size);
 	need = run + h.init_size;
 
-	kern.bzimage = true;
-	kern.cmdline_max = h.cmdline_size;
-	kern.initrd_max = (u64)h.initrd_addr_max + 1;
+	vm->kernel->bzimage = true;
+	vm->kernel->cmdline_max = h.cmdline_size;
+	vm->kernel->initrd_max = (u64)h.initrd_addr_max + 1;
 	vm->entry = KERNEL_LOAD + 0x200;	/* the 64-bit entry point */
 	vm->kernel_end = max64(KERNEL_LOAD + pm_size, need);
 	verbose("%s: bzImage, boot protocol %u.%02u, %llu KiB at 0x%x, "
@@ -293,9 +290,9 @@ static void load_elf(struct vm *vm, const struct image *img)
 		     "memory", img->name, (unsigned long long)eh.e_entry);
 
 	/* No setup header: boot_setup() writes one for the kernel. */
-	kern.bzimage = false;
-	kern.cmdline_max = BOOT_CMDLINE_MAX - 1;
-	kern.initrd_max = 0x80000000;	/* what bzImages ask for */
+	vm->kernel->bzimage = false;
+	vm->kernel->cmdline_max = BOOT_CMDLINE_MAX - 1;
+	vm->kernel->initrd_max = 0x80000000;	/* what bzImages ask for */
 	vm->entry = eh.e_entry;
 	vm->kernel_end = end;
 	verbose("%s: ELF64, %u segments up to 0x%llx, entry 0x%llx",
@@ -417,6 +414,10 @@ void boot_load_kernel(struct vm *vm, const char *file)
 {
 	struct image img = { .name = file };
 
+	vm->kernel = malloc_or_die(sizeof(*vm->kernel));
+	vm->kernel->cmdline_max = BOOT_CMDLINE_MAX - 1;
+	vm->kernel->initrd_max = 0x80000000;
+
 	img.fd = open_image("kernel", file, "a kernel", &img.size);
 	load_image(vm, &img, false);
 }
@@ -429,7 +430,7 @@ void boot_load_initrd(struct vm *vm, const char *file)
 	u64 top, bottom, addr;
 
 	img.fd = open_image("initrd", file, "an initrd", &img.size);
-	top = min64(kern.initrd_max, vm->low_end);
+	top = min64(vm->kernel->initrd_max, vm->low_end);
 	bottom = max64(vm->kernel_end, KERNEL_LOAD);
 	bottom = (bottom + 0xfff) & ~0xfffULL;
 	if (img.size > top || ((top - img.size) & ~0xfffULL) < bottom)
@@ -441,8 +442,8 @@ void boot_load_initrd(struct vm *vm, const char *file)
 	addr = (top - img.size) & ~0xfffULL;
 	img_to_guest(vm, &img, addr, 0, img.size);
 
-	kern.initrd_addr = addr;
-	kern.initrd_size = img.size;
+	vm->kernel->initrd_addr = addr;
+	vm->kernel->initrd_size = img.size;
 	verbose("%s: initrd, %llu bytes at 0x%llx", file,
 		(unsigned long long)img.size, (unsigned long long)addr);
 }
@@ -500,21 +501,21 @@ void boot_setup(struct vm *vm, const char *cmdline)
 	struct boot_params *bp = boot_ptr(vm, BOOT_PARAMS, sizeof(*bp));
 	struct e820_range map[E820_MAX];
 	size_t len = strlen(cmdline);
-	u64 max = min64(kern.cmdline_max, BOOT_CMDLINE_MAX - 1);
+	u64 max = min64(vm->kernel->cmdline_max, BOOT_CMDLINE_MAX - 1);
 	u16 bda[2];
 	int i, n;
 
 	memset(bp, 0, sizeof(*bp));
-	if (kern.bzimage) {
-		memcpy((u8 *)bp + SETUP_HDR, kern.hdr, kern.hdr_len);
+	if (vm->kernel->bzimage) {
+		memcpy((u8 *)bp + SETUP_HDR, vm->kernel->hdr, vm->kernel->hdr_len);
 	} else {
 		/* Just enough of a header for the kernel to believe it. */
 		bp->hdr.boot_flag = 0xaa55;
 		bp->hdr.header = HDRS_MAGIC;
 		bp->hdr.version = 0x020f;
 		bp->hdr.loadflags = LOADED_HIGH;
-		bp->hdr.cmdline_size = kern.cmdline_max;
-		bp->hdr.initrd_addr_max = kern.initrd_max - 1;
+		bp->hdr.cmdline_size = vm->kernel->cmdline_max;
+		bp->hdr.initrd_addr_max = vm->kernel->initrd_max - 1;
 	}
 	/*
 	 * We are an "undefined" loader (0xff).  The heap flags only matter
@@ -531,10 +532,10 @@ void boot_setup(struct vm *vm, const char *cmdline)
 	bp->hdr.cmd_line_ptr = (u32)BOOT_CMDLINE;
 	bp->ext_cmd_line_ptr = (u64)BOOT_CMDLINE >> 32;
 
-	bp->hdr.ramdisk_image = (u32)kern.initrd_addr;
-	bp->hdr.ramdisk_size = (u32)kern.initrd_size;
-	bp->ext_ramdisk_image = kern.initrd_addr >> 32;
-	bp->ext_ramdisk_size = kern.initrd_size >> 32;
+	bp->hdr.ramdisk_image = (u32)vm->kernel->initrd_addr;
+	bp->hdr.ramdisk_size = (u32)vm->kernel->initrd_size;
+	bp->ext_ramdisk_image = vm->kernel->initrd_addr >> 32;
+	bp->ext_ramdisk_size = vm->kernel->initrd_size >> 32;
 
 	n = e820_build(vm, map);
 	for (i = 0; i < n; i++) {
