@@ -48,6 +48,7 @@ enum stop_reason {
 	STOP_CRASH,
 	STOP_CONSOLE,
 	STOP_TIMEOUT,
+	STOP_FATAL,		/* err() on another thread: exit 1 from main */
 };
 
 struct hv_ops;

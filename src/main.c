@@ -126,6 +126,27 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* A fatal error on another thread (err() calls exit() there) must not
+ * run the exit handlers under that thread's system call filter: they
+ * would die of it, leaving the run directory behind and, in daemon mode,
+ * the message unlogged.  Registered last, this handler runs first: it
+ * hands the exit to the main thread, which runs them all, and parks its
+ * own thread until the process ends. */
+static pthread_t main_thread;
+
+static void exit_on_main_thread(void)
+{
+	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
+
+	if (pthread_equal(pthread_self(), main_thread))
+		return;
+	vm_stop(STOP_FATAL);
+	pthread_mutex_lock(&m);
+	for (;;)
+		pthread_cond_wait(&never, &m);
+}
+
 /* SIGTERM, SIGINT and SIGHUP are read from a signalfd by the main loop,
  * so no handler ever runs in the middle of the vCPU thread's work. */
 static int setup_signals(void)
@@ -282,6 +303,9 @@ static int stopped(enum stop_reason why, int timeout)
 		term_restore();
 		fprintf(stderr, "\r\nlguest: stopped from the console\n");
 		return EXIT_CONSOLE;
+	case STOP_FATAL:
+		/* Already said, on the thread that failed. */
+		return EXIT_ERROR;
 	case STOP_CRASH:
 	default:
 		return EXIT_CRASH;
@@ -369,6 +393,8 @@ int main(int argc, char **argv)
 		errx(EXIT_ERROR, "cannot start the vCPU thread");
 	notify_ready();
 	daemon_ready();
+	main_thread = pthread_self();
+	atexit(exit_on_main_thread);
 
 	why = wait_for_stop(vm, sig_fd, a.shutdown_timeout);
 	/* A stock kernel should touch nothing we did not place: say how
