@@ -190,7 +190,7 @@ static const struct option own_opts[] = {
 	{ "version", no_argument, NULL, 'V' },
 };
 
-static struct option opts[ARRAY_SIZE(own_opts) + 32 + 1];
+static struct option opts[ARRAY_SIZE(own_opts) + NR_DEVICE_TYPES + 1];
 
 static void make_opts(void)
 {
@@ -198,15 +198,12 @@ static void make_opts(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(own_opts); i++)
 		opts[n++] = own_opts[i];
-	for (int i = 0; device_types[i]; i++) {
-		if (n == (int)ARRAY_SIZE(opts) - 1)
-			errx(EXIT_ERROR, "too many device types");
+	for (int i = 0; device_types[i]; i++)
 		opts[n++] = (struct option){
 			device_types[i]->option,
 			device_types[i]->has_arg ? required_argument : no_argument,
 			NULL, DEVICE_OPT + i,
 		};
-	}
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 

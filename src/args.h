@@ -7,6 +7,7 @@
 
 #include "lguest.h"
 #include "machine.h"
+#include "pci.h"
 
 /* Which console gets the keyboard. */
 enum input_to { INPUT_AUTO, INPUT_SERIAL, INPUT_VIRTIO };

@@ -330,17 +330,6 @@ void handover_exec(char *const argv[])
 	errno = e;
 }
 
-/* The names the devices know these by (lguest.h). */
-int fd_kept(const char *key)
-{
-	return handover_fd(key);
-}
-
-void fd_keep(const char *key, int fd)
-{
-	handover_set_fd(key, fd);
-}
-
 int open_kept(const char *key, const char *path, int flags)
 {
 	int fd = handover_fd(key);

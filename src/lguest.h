@@ -184,11 +184,8 @@ extern bool verbose_flag;
 #define verbose(...) \
 	do { if (verbose_flag) warnx(__VA_ARGS__); } while (0)
 
-/* Descriptors kept across reboot (see handover.h): fd_kept() gives the
- * one handed over under @key or -1; open_kept() opens @path unless one
- * was; fd_keep() hands @fd over at the next reboot. */
-int fd_kept(const char *key);
-void fd_keep(const char *key, int fd);
+/* A descriptor kept across reboot (handover.h): the one handed over
+ * under @key, else @path opened and handed over at the next reboot. */
 int open_kept(const char *key, const char *path, int flags);
 
 /* Small helpers that die with a useful message instead of failing. */

@@ -11,8 +11,8 @@
 #include "lguest.h"
 
 /* How many devices the options may ask for: each takes a slot of the
- * PCI bus, which has 32, and the host bridge and the console have two. */
-#define MAX_DEVICES		30
+ * PCI bus, where the host bridge and the console have one each. */
+#define MAX_DEVICES		(PCI_MAX_SLOTS - 2)
 
 /* A device the command line can add, with the option that adds it. */
 struct device_type {
@@ -31,6 +31,16 @@ struct device_type {
 #include "parts.def"
 #undef CHIP
 #undef DEVICE
+
+/* How many device types the list has. */
+enum {
+	NR_DEVICE_TYPES = 0
+#define CHIP(fn)
+#define DEVICE(type)	+ 1
+#include "parts.def"
+#undef CHIP
+#undef DEVICE
+};
 
 /* The device types, in src/parts.def order; NULL-terminated. */
 extern const struct device_type *const device_types[];

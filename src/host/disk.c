@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "handover.h"
 #include "host/disk.h"
 #include "iov.h"
 
@@ -157,7 +158,7 @@ static int create_disk(const char *arg, const char *name, u64 size,
 		    name, (unsigned long long)size);
 	}
 	verbose("--block=%s: created %s", arg, name);
-	fd_keep(key, fd);
+	handover_set_fd(key, fd);
 	return fd;
 }
 

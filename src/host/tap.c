@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "handover.h"
 #include "host/tap.h"
 
 void tap_set_offload(const struct tap *tap, unsigned off)
@@ -253,7 +254,7 @@ void tap_open(struct tap *tap, const struct tunnet *t, int index,
 		     t->what, t->what);
 
 	/* After a reboot the tap is still ours, set up as before. */
-	tap->fd = fd_kept(key);
+	tap->fd = handover_fd(key);
 	if (tap->fd >= 0) {
 		if (ioctl(tap->fd, TUNGETIFF, &ifr) < 0)
 			fail(tap, true, "--tunnet=%s: inherited tap: TUNGETIFF",
@@ -263,5 +264,5 @@ void tap_open(struct tap *tap, const struct tunnet *t, int index,
 	}
 	tap_create(tap, t, hdr_len);
 	tap_configure(tap, t);
-	fd_keep(key, tap->fd);
+	handover_set_fd(key, tap->fd);
 }
