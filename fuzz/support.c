@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -370,12 +371,48 @@ static const struct hv_ops fuzz_hv = {
 	.irqfd = hv_irqfd,
 };
 
+/*
+ * Guest RAM: one mapping kept for the whole run, between two pages that
+ * fault on any access, and zeroed for each input: a small one by
+ * writing it, a big one by dropping its pages, which costs only the
+ * pages the last input touched.
+ */
+static u8 *guest_ram(u64 size)
+{
+	static u8 *ram;
+	static u64 ram_size;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (ram && ram_size != size) {
+		munmap(ram - page, ram_size + 2 * page);
+		ram = NULL;
+	}
+	if (!ram) {
+		u8 *p = mmap(NULL, size + 2 * page, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED || mprotect(p, page, PROT_NONE) < 0 ||
+		    mprotect(p + page + size, page, PROT_NONE) < 0) {
+			perror("fuzz: guest RAM");
+			abort();
+		}
+		ram = p + page;
+		ram_size = size;
+	} else if (size <= MiB) {
+		memset(ram, 0, size);
+	} else if (madvise(ram, size, MADV_DONTNEED) < 0) {
+		perror("fuzz: guest RAM");
+		abort();
+	}
+	return ram;
+}
+
 struct vm *fuzz_vm(u64 ram, u64 low)
 {
 	struct vm *vm = malloc_or_die(sizeof(*vm));
 
 	vm_init(vm, &fuzz_hv);
-	vm->ram = malloc_or_die(ram);
+	vm->ram = guest_ram(ram);
 	vm->ram_size = ram;
 	vm->low_end = low;
 	cur_vm = vm;
