@@ -49,7 +49,8 @@ void fuzz_queue(struct virtqueue *vq, struct fuzz_in *in);
  * gives it back: what a device does with buffers it does not parse. */
 void fuzz_drain(struct virtqueue *vq);
 
-/* A file in $TMPDIR for the input; unlinked at exit. */
+/* A file in $TMPDIR (else /dev/shm, else /tmp) for the input; unlinked
+ * at exit. */
 const char *fuzz_tmpfile(const char *tag);
 /* Replace the file's contents with @data. */
 void fuzz_write_file(const char *path, const u8 *data, size_t size);

@@ -33,7 +33,7 @@ SRCS="util vm bus iov pci virtio/core virtio/pci virtio/queue virtio/blk
 	virtio/net virtio/rng host/disk host/tap x86/boot x86/boot-cpu
 	handover args config machine rundir"
 # What fuzz/support.c stands in for (see there).
-WRAPS="malloc_or_die free realloc eventfd read poll tap_open tap_set_offload
+WRAPS="malloc_or_die free realloc fopen fclose eventfd read poll tap_open tap_set_offload
 	err errx verr verrx exit warn warnx vwarn vwarnx"
 
 if [ -z "${CLANG:-}" ]; then
@@ -130,8 +130,9 @@ for h in $harnesses; do
 		-artifact_prefix=$out/crash-$h-"
 	[ -f "$srcdir/fuzz/$h.dict" ] && opts="$opts -dict=$srcdir/fuzz/$h.dict"
 	# Their options live on for the whole run by design: not a leak.
-	case $h in config|args) opts="$opts -detect_leaks=0" ;; esac
+	case $h in config|args) leaks=0 ;; *) leaks=1 ;; esac
 	start=$(date +%s)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=$leaks \
 	"$out/fuzz-$h" $opts "$out/corpus/$h" "$srcdir/fuzz/corpus/$h" \
 		< /dev/null > "$out/$h.log" 2>&1
 	rc=$?

@@ -4,7 +4,7 @@
  * Linked with -Wl,--wrap= for the functions below (fuzz/run.sh has the
  * list), so that the Launcher's files are fuzzed as they are: a fatal
  * error on bad input jumps back to the harness, what malloc_or_die()
- * gave and every eventfd are taken back after each input, a queue
+ * gave, every eventfd and file are taken back after each input, a queue
  * thread runs to completion in the caller and stops when the input has
  * nothing more for it, and the tap is one end of a socket pair.
  */
@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -41,6 +42,8 @@ static void *allocs[MAX_ALLOCS];
 static int nallocs;
 static int efds[MAX_FDS], nefds;	/* eventfds: kicks and interrupts */
 static int ofds[MAX_FDS], nofds;	/* other descriptors */
+static FILE *files[MAX_FDS];		/* fopen()ed while an input ran */
+static int nfiles;
 
 static bool quiet(void)
 {
@@ -87,6 +90,10 @@ void __real_free(void *p);
 void __wrap_free(void *p);
 void *__real_realloc(void *p, size_t size);
 void *__wrap_realloc(void *p, size_t size);
+FILE *__real_fopen(const char *path, const char *mode);
+FILE *__wrap_fopen(const char *path, const char *mode);
+int __real_fclose(FILE *f);
+int __wrap_fclose(FILE *f);
 int __real_eventfd(unsigned int initval, int flags);
 int __wrap_eventfd(unsigned int initval, int flags);
 ssize_t __real_read(int fd, void *buf, size_t n);
@@ -140,6 +147,30 @@ void *__wrap_realloc(void *p, size_t size)
 	if (tracked)
 		track(q ? q : p);
 	return q;
+}
+
+/* A file being read when a fatal error came is closed at the reset. */
+FILE *__wrap_fopen(const char *path, const char *mode)
+{
+	FILE *f = __real_fopen(path, mode);
+
+	if (f && fuzz_armed) {
+		if (nfiles == MAX_FDS)
+			abort();
+		files[nfiles++] = f;
+	}
+	return f;
+}
+
+int __wrap_fclose(FILE *f)
+{
+	for (int i = 0; i < nfiles; i++) {
+		if (files[i] == f) {
+			files[i] = files[--nfiles];
+			break;
+		}
+	}
+	return __real_fclose(f);
 }
 
 int __wrap_eventfd(unsigned int initval, int flags)
@@ -427,6 +458,8 @@ void fuzz_reset(void)
 		close(efds[--nefds]);
 	while (nofds)
 		close(ofds[--nofds]);
+	while (nfiles)
+		__real_fclose(files[--nfiles]);
 	fuzz_tap_peer = -1;
 	cur_vm = NULL;
 	verbose_flag = false;
@@ -521,13 +554,17 @@ static void remove_tmpfiles(void)
 const char *fuzz_tmpfile(const char *tag)
 {
 	const char *dir = getenv("TMPDIR");
+	struct stat st;
 	char *path;
 	int fd;
 
 	if (ntmpfiles == MAX_TMPFILES)
 		abort();
-	if (asprintf(&path, "%s/lguest-fuzz-%s-XXXXXX", dir ? dir : "/tmp",
-		     tag) < 0)
+	/* Rewritten for every input: memory is faster than a disk. */
+	if (!dir)
+		dir = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ?
+		      "/dev/shm" : "/tmp";
+	if (asprintf(&path, "%s/lguest-fuzz-%s-XXXXXX", dir, tag) < 0)
 		abort();
 	fd = mkstemp(path);
 	if (fd < 0) {
