@@ -123,7 +123,7 @@ for h in $harnesses; do
 	[ -n "${FUZZ_BUILD_ONLY:-}" ] && continue
 
 	# New inputs go to the build dir; the seeds in the tree are only read.
-	mkdir -p "$out/corpus/$h"
+	mkdir -p "$out/found/$h"
 	rm -f "$out/crash-$h-"*
 	opts="-max_total_time=$seconds -timeout=30 -rss_limit_mb=2560
 		-print_final_stats=1 -close_fd_mask=3
@@ -133,7 +133,7 @@ for h in $harnesses; do
 	case $h in config|args) leaks=0 ;; *) leaks=1 ;; esac
 	start=$(date +%s)
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=$leaks \
-	"$out/fuzz-$h" $opts "$out/corpus/$h" "$srcdir/fuzz/corpus/$h" \
+	"$out/fuzz-$h" $opts "$out/found/$h" "$srcdir/fuzz/corpus/$h" \
 		< /dev/null > "$out/$h.log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
