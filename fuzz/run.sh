@@ -33,7 +33,7 @@ SRCS="util vm bus iov pci virtio/core virtio/pci virtio/queue virtio/blk
 	virtio/net virtio/rng host/disk host/tap x86/boot x86/boot-cpu
 	handover args config machine rundir"
 # What fuzz/support.c stands in for (see there).
-WRAPS="malloc_or_die free realloc fopen fclose eventfd read poll tap_open tap_set_offload
+WRAPS="malloc_or_die free realloc inflateInit2_ fopen fclose eventfd read poll tap_open tap_set_offload
 	err errx verr verrx exit warn warnx vwarn vwarnx"
 
 if [ -z "${CLANG:-}" ]; then

@@ -4,7 +4,7 @@
  * Linked with -Wl,--wrap= for the functions below (fuzz/run.sh has the
  * list), so that the Launcher's files are fuzzed as they are: a fatal
  * error on bad input jumps back to the harness, what malloc_or_die()
- * gave, every eventfd and file are taken back after each input, a queue
+ * and zlib took, every eventfd and file are released after each input, a queue
  * thread runs to completion in the caller and stops when the input has
  * nothing more for it, and the tap is one end of a socket pair.
  */
@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "fuzz.h"
 #include "hv.h"
@@ -94,6 +95,10 @@ FILE *__real_fopen(const char *path, const char *mode);
 FILE *__wrap_fopen(const char *path, const char *mode);
 int __real_fclose(FILE *f);
 int __wrap_fclose(FILE *f);
+int __real_inflateInit2_(z_streamp zs, int bits, const char *version,
+			 int size);
+int __wrap_inflateInit2_(z_streamp zs, int bits, const char *version,
+			 int size);
 int __real_eventfd(unsigned int initval, int flags);
 int __wrap_eventfd(unsigned int initval, int flags);
 ssize_t __real_read(int fd, void *buf, size_t n);
@@ -147,6 +152,30 @@ void *__wrap_realloc(void *p, size_t size)
 	if (tracked)
 		track(q ? q : p);
 	return q;
+}
+
+/* zlib's state, so that a fatal error while inflating leaves none. */
+static voidpf zalloc(voidpf opaque, uInt items, uInt size)
+{
+	void *p = calloc(items, size);
+
+	if (p)
+		track(p);
+	return p;
+}
+
+static void zfree(voidpf opaque, voidpf p)
+{
+	__wrap_free(p);
+}
+
+int __wrap_inflateInit2_(z_streamp zs, int bits, const char *version,
+			 int size)
+{
+	zs->zalloc = zalloc;
+	zs->zfree = zfree;
+	zs->opaque = NULL;
+	return __real_inflateInit2_(zs, bits, version, size);
 }
 
 /* A file being read when a fatal error came is closed at the reset. */
