@@ -3,10 +3,11 @@
  *
  * Linked with -Wl,--wrap= for the functions below (fuzz/run.sh has the
  * list), so that the Launcher's files are fuzzed as they are: a fatal
- * error on bad input jumps back to the harness, what malloc_or_die()
- * and zlib took, every eventfd and file are released after each input, a queue
- * thread runs to completion in the caller and stops when the input has
- * nothing more for it, and the tap is one end of a socket pair.
+ * error on bad input jumps back to the harness; what malloc_or_die()
+ * and zlib took, and every eventfd and file, are released after each
+ * input; a queue thread runs to completion in the caller and stops when
+ * the input has nothing more for it; the tap is one end of a socket
+ * pair.
  */
 #include <errno.h>
 #include <fcntl.h>
