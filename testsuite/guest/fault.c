@@ -176,17 +176,18 @@ static bool button_pressed(void)
 }
 
 /*
- * churn [time=S] [talk=N] [ip= peer=]: round after round, write a chunk
+ * churn [time=S] [late=MS] [ip= peer=]: round after round, write a chunk
  * at the next place on the disk, read it and the one before back and
  * compare; with a NIC, send a burst of datagrams to the peer and answer
  * pings.  Stops after S seconds (0: only on the power button) and says
- * how much it did; talk=N prints N lines a round, to keep the console
- * busy too.
+ * how much it did; late=MS goes on for MS after the button, as an OS
+ * taking its time to shut down would.
  */
 void test_churn(void)
 {
-	u64 cap, secs = arg_u64("time", 0), talk = arg_u64("talk", 0),
+	u64 cap, secs = arg_u64("time", 0), late = arg_u64("late", 0),
 	    rounds = 0, udp = 0, at = 0, chunks, dl = 0, last = 0;
+	bool pressed = false;
 	struct vdev *d = disk_open("churn", &cap);
 	u8 *buf = alloc(CHUNK, 4096), *want = alloc(CHUNK, 4096), *tmpl = NULL;
 	const u8 *dmac = NULL;
@@ -199,9 +200,20 @@ void test_churn(void)
 		dl = deadline(secs * 1000);
 	printf("churn: ready, %lu chunks%s\n", chunks, dmac ? ", net" : "");
 
-	while (!(secs && expired(dl)) && !button_pressed()) {
+	for (;;) {
 		u64 s = at * CHUNK_SECTORS, round = rounds / chunks;
 		u8 st;
+
+		if (secs && expired(dl))
+			break;
+		if (!pressed && button_pressed()) {
+			printf("churn: power button, %lu ms more\n", late);
+			pressed = true;
+			if (!late)
+				break;
+			dl = deadline(late);
+			secs = 1;
+		}
 
 		fill(buf, s, round);
 		st = blk_rw(d, VIRTIO_BLK_T_OUT, s, buf, CHUNK);
@@ -218,9 +230,6 @@ void test_churn(void)
 			while (net_poll())
 				;
 		}
-		for (u64 i = 0; i < talk; i++)
-			printf("churn: round %lu sector %lu verified, line %lu\n",
-			       rounds, s, i);
 		/* A line now and then, so that a stuck guest shows. */
 		if (rounds - last >= 2000) {
 			printf("churn: %lu rounds\n", rounds);
