@@ -60,8 +60,12 @@ bool seccomp_off;
  * thread is not here: only the vCPU thread starts queues.  The calls a
  * thread makes as it starts and ends (set_robust_list, rseq, madvise,
  * exit) are, since a queue thread is created under the vCPU's list and
- * ends under its own; and so is what malloc() may need. */
+ * ends under its own; and so is what malloc() may need.
+ * restart_syscall is how the kernel goes on with a poll() or a sleep
+ * with a time limit that a stop (SIGSTOP, then SIGCONT) interrupted:
+ * without it, stopping the Launcher for a moment killed it. */
 static const int device_calls[] = {
+	SCMP_SYS(restart_syscall),
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv),
 	SCMP_SYS(pwritev), SCMP_SYS(poll), SCMP_SYS(ppoll),

@@ -188,6 +188,7 @@ const u8 *net_ip(void);
 const u8 *net_peer_ip(void);
 const u8 *net_resolve(const char *who);	/* the peer's MAC, by ARP */
 u16 net_csum(const u8 *p, u32 len);
+void udp_build(u8 *h, const u8 *dst, u16 port, u32 size);	/* udp.c */
 u8 *net_frame(const u8 *dst, u16 type);	/* Ethernet header filled in */
 void net_frame_send(u8 *f, u32 len);	/* queued, no doorbell */
 u8 *net_rx_get(u32 *len);		/* a received frame, or NULL */

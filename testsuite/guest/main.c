@@ -5,6 +5,8 @@
 #include "virtio.h"	/* delay_ms() for hold= */
 
 void test_blkbench(void), test_netbench(void);	/* bench.c */
+void test_blkfill(void), test_blkerr(void), test_netgone(void),
+     test_churn(void);				/* fault.c */
 
 static const struct scenario {
 	const char *name;
@@ -37,6 +39,10 @@ static const struct scenario {
 	{ "netbench",	 test_netbench },
 	{ "udpsend",	 test_udpsend },
 	{ "udprecv",	 test_udprecv },
+	{ "blkfill",	 test_blkfill },
+	{ "blkerr",	 test_blkerr },
+	{ "netgone",	 test_netgone },
+	{ "churn",	 test_churn },
 };
 
 /*

@@ -45,7 +45,7 @@ static u64 port_arg(const char *who)
  * built once, copied into each frame.  The UDP checksum is 0, "none",
  * which IPv4 allows; DF set, so the zero IP id is never a fragment's.
  */
-static void udp_build(u8 *h, const u8 *dst, u16 port, u32 size)
+void udp_build(u8 *h, const u8 *dst, u16 port, u32 size)
 {
 	u8 *u = h + IP_HLEN;
 
