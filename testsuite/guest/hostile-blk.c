@@ -29,7 +29,7 @@ static u8 request(struct vq *vq, u32 type, u64 sector, void *data, u32 len,
 	*st = 0xee;
 	b[1 + !len] = b[2];
 	n = len ? 3 : 2;
-	if (vq_add(vq, b, n, NULL) < 0)
+	if (vq_add(vq, b, n, st) < 0)
 		fail("hblk: no room");
 	vq_kick(vq);
 	vq_wait(vq, NULL);
@@ -133,7 +133,7 @@ void test_hevent(void)
 		int batch = 0;
 
 		while (sent < total && batch < 128 &&
-		       vq_add(vq, &v, 1, NULL) >= 0)
+		       vq_add(vq, &v, 1, b) >= 0)
 			sent++, batch++;
 		if (!strcmp(kind, "ahead"))
 			*ue = (u16)(vq->last_used + 0x7000);

@@ -51,7 +51,7 @@ static void buf(const void *p, u32 len, bool in)
 	put((uintptr_t)p, len, in ? VRING_DESC_F_WRITE : 0);
 }
 
-/* An indirect table of @n entries at @t, each @len bytes of @p. */
+/* Room for an indirect table of @n entries. */
 static struct vring_desc *itable(int n)
 {
 	return alloc(16 * (u64)n, 16);
@@ -182,9 +182,10 @@ static bool build(const struct hdev *h, const char *kind, u8 *data,
 	} else {
 		return false;
 	}
-	tab[ntab - 1].flags &= (u16)~VRING_DESC_F_NEXT;
-	if (strcmp(kind, "loop"))
+	if (strcmp(kind, "loop")) {	/* the loop's end links back */
+		tab[ntab - 1].flags &= (u16)~VRING_DESC_F_NEXT;
 		tab[ntab - 1].next = 0;
+	}
 	return true;
 }
 
