@@ -27,7 +27,8 @@ static u8 request(struct vq *vq, u32 type, u64 sector, void *data, u32 len,
 	h->type = type;
 	h->sector = sector;
 	*st = 0xee;
-	b[1 + !len] = b[2];
+	if (!len)		/* no data: header and status only */
+		b[1] = b[2];
 	n = len ? 3 : 2;
 	if (vq_add(vq, b, n, st) < 0)
 		fail("hblk: no room");
@@ -46,26 +47,23 @@ static u8 ranges(struct vq *vq, u32 type, u64 sector, u32 num, u32 flags,
 	return request(vq, type, 0, r, 16 * (u32)n, false);
 }
 
-void test_hblk(void)
+static const char *const hblk_kinds[] = {
+	"zbeyond", "zwrap", "zzero", "zmany", "zflags", "discardbeyond",
+	"discardflags", "sectorbeyond",
+};
+
+/* One kind's four requests; false if there is no such kind. */
+static bool hblk_one(struct vdev *d, struct vq *vq, const char *kind)
 {
-	const char *kind = arg("kind");
-	struct vdev *d = vdev_find(VIRTIO_ID_BLOCK, 0);
-	u64 cap, wz = BIT(VIRTIO_BLK_F_WRITE_ZEROES), dc = BIT(VIRTIO_BLK_F_DISCARD);
+	u64 cap = mr32(d->cfg, 0) | (u64)mr32(d->cfg, 4) << 32;
 	u32 type = VIRTIO_BLK_T_WRITE_ZEROES;
 	u8 *buf = alloc(1024, 512), s[4];
-	struct vq *vq;
 
-	if (!kind || !d)
-		fail("hblk: kind= and a disk wanted");
-	vdev_init(d, wz | dc);
-	vq = vdev_queue(d, 0, 0, true);
-	vdev_driver_ok(d);
-	cap = mr32(d->cfg, 0) | (u64)mr32(d->cfg, 4) << 32;
 	if (h_prefix(kind, "discard")) {
-		if (!(d->features & dc))
+		if (!(d->features & BIT(VIRTIO_BLK_F_DISCARD)))
 			fail("hblk: DISCARD not offered");
 		type = VIRTIO_BLK_T_DISCARD;
-	} else if (!(d->features & wz)) {
+	} else if (!(d->features & BIT(VIRTIO_BLK_F_WRITE_ZEROES))) {
 		fail("hblk: WRITE_ZEROES not offered");
 	}
 
@@ -100,10 +98,31 @@ void test_hblk(void)
 		s[2] = request(vq, VIRTIO_BLK_T_OUT, ~0ULL, buf, 512, false);
 		s[3] = request(vq, VIRTIO_BLK_T_IN, ~0ULL >> 9, buf, 1024, true);
 	} else {
-		fail("hblk: unknown kind=%s", kind);
+		return false;
 	}
 	printf("hblk: %s status %u %u %u %u dev 0x%02x\n", kind, s[0], s[1],
 	       s[2], s[3], vdev_status(d));
+	return true;
+}
+
+/* kind=all: every kind, one after the other, on one boot. */
+void test_hblk(void)
+{
+	const char *kind = arg("kind");
+	struct vdev *d = vdev_find(VIRTIO_ID_BLOCK, 0);
+	struct vq *vq;
+
+	if (!kind || !d)
+		fail("hblk: kind= and a disk wanted");
+	vdev_init(d, BIT(VIRTIO_BLK_F_WRITE_ZEROES) | BIT(VIRTIO_BLK_F_DISCARD));
+	vq = vdev_queue(d, 0, 0, true);
+	vdev_driver_ok(d);
+	if (!strcmp(kind, "all")) {
+		for (size_t i = 0; i < ARRAY_SIZE(hblk_kinds); i++)
+			hblk_one(d, vq, hblk_kinds[i]);
+	} else if (!hblk_one(d, vq, kind)) {
+		fail("hblk: unknown kind=%s", kind);
+	}
 	done();
 }
 
