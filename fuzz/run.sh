@@ -73,7 +73,7 @@ fi
 
 objs=
 build_failed=
-for f in $SRCS fuzz/support; do
+for f in $SRCS fuzz/support fuzz/input; do
 	case $f in
 	fuzz/*) src=$srcdir/$f.c; extra="-Werror" ;;
 	# The queue's thread is run in the caller (support.c).
