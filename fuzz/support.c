@@ -3,9 +3,9 @@
  *
  * Linked with -Wl,--wrap= for the functions below (fuzz/run.sh has the
  * list), so that the Launcher's files are fuzzed as they are: a fatal
- * error on bad input jumps back to the harness; what malloc_or_die()
- * and zlib took, and every eventfd and file, are released after each
- * input; a queue thread runs to completion in the caller and stops when
+ * error on bad input jumps back to the harness; what malloc_or_die(),
+ * strdup(), asprintf() and zlib took, and every eventfd and file, are
+ * released after each input; a queue thread runs to completion in the caller and stops when
  * the input has nothing more for it; the tap is one end of a socket
  * pair.
  */
@@ -100,6 +100,10 @@ int __real_inflateInit2_(z_streamp zs, int bits, const char *version,
 			 int size);
 int __wrap_inflateInit2_(z_streamp zs, int bits, const char *version,
 			 int size);
+char *__real_strdup(const char *s);
+char *__wrap_strdup(const char *s);
+int __wrap_asprintf(char **p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int __real_eventfd(unsigned int initval, int flags);
 int __wrap_eventfd(unsigned int initval, int flags);
 ssize_t __real_read(int fd, void *buf, size_t n);
@@ -153,6 +157,30 @@ void *__wrap_realloc(void *p, size_t size)
 	if (tracked)
 		track(q ? q : p);
 	return q;
+}
+
+/* The strings a configuration file leaves in struct args and messages,
+ * kept for the whole of a real run, live as long as the input here. */
+char *__wrap_strdup(const char *s)
+{
+	char *d = __real_strdup(s);
+
+	if (d && fuzz_armed)
+		track(d);
+	return d;
+}
+
+int __wrap_asprintf(char **p, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(p, fmt, ap);
+	va_end(ap);
+	if (r >= 0 && fuzz_armed)
+		track(*p);
+	return r;
 }
 
 /* zlib's state, so that a fatal error while inflating leaves none. */
