@@ -23,13 +23,17 @@
 
 static const char *disk;
 
+static const int features[] = {
+	VIRTIO_BLK_F_DISCARD, VIRTIO_BLK_F_WRITE_ZEROES,
+	VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX,
+};
+
 static void one(void *arg)
 {
 	struct fuzz_in *in = arg;
 	u8 take = fuzz_u8(in);
 	struct vm *vm = fuzz_vm(RAM, RAM);
 	struct virtio_dev *d;
-	u64 want = 1ULL << VIRTIO_F_VERSION_1;
 	int fd;
 
 	/* Kept open from the first input on, as across a reboot: what
@@ -41,24 +45,10 @@ static void one(void *arg)
 	blk_device.add(vm, disk, 1);
 	d = vm->devices;
 
-	if (take & 1)
-		want |= 1ULL << VIRTIO_BLK_F_DISCARD;
-	if (take & 2)
-		want |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
-	if (take & 4)
-		want |= 1ULL << VIRTIO_F_INDIRECT_DESC;
-	if (take & 8)
-		want |= 1ULL << VIRTIO_F_EVENT_IDX;
-	virtio_set_status(d, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER);
-	virtio_set_driver_features(d, 0, want & virtio_offered(d));
-	virtio_set_driver_features(d, 1, (want & virtio_offered(d)) >> 32);
-	virtio_set_status(d, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER |
-			  VIRTIO_S_FEATURES_OK);
+	fuzz_driver_start(d, take, features, ARRAY_SIZE(features));
 	fuzz_queue(&d->vq[0], in);
 	memcpy(vm->ram, in->p, in->left < RAM ? in->left : RAM);
-	virtio_queue_enable(d, &d->vq[0]);
-	virtio_set_status(d, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER |
-			  VIRTIO_S_FEATURES_OK | VIRTIO_S_DRIVER_OK);
+	fuzz_driver_ok(d);
 	virtio_set_status(d, 0);
 }
 
@@ -75,9 +65,5 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
-	struct fuzz_in in = { data, size };
-
-	fuzz_run(one, &in);
-	fuzz_reset();
-	return 0;
+	return fuzz_input(one, data, size);
 }

@@ -1,5 +1,5 @@
 /*
- * fuzz.h - what the fuzz harnesses share (fuzz/support.c).
+ * fuzz.h - what the fuzz harnesses share (fuzz/support.c, fuzz/input.c).
  *
  * The harnesses link the Launcher's own source files.  What those files
  * would do to the host (exit on bad input, start threads, block on an
@@ -44,6 +44,17 @@ u32 fuzz_u32(struct fuzz_in *in);
 
 /* Set up @vq from 8 bytes of the input: size (log2), ring addresses. */
 void fuzz_queue(struct virtqueue *vq, struct fuzz_in *in);
+
+/* A driver taking, of the VIRTIO_F and device @features, those whose
+ * bit in @take is set (bit i for @features[i]), up to FEATURES_OK... */
+void fuzz_driver_start(struct virtio_dev *d, u8 take, const int *features,
+		       int n);
+/* ...then enabling every queue and saying DRIVER_OK. */
+void fuzz_driver_ok(struct virtio_dev *d);
+
+/* LLVMFuzzerTestOneInput() for a harness that reads its input as
+ * fuzz_in: @fn(the fuzz_in) under fuzz_run(), then fuzz_reset(). */
+int fuzz_input(void (*fn)(void *arg), const u8 *data, size_t size);
 
 /* A queue service that takes every chain, touches every byte of it and
  * gives it back: what a device does with buffers it does not parse. */

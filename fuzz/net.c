@@ -21,15 +21,19 @@
 #define RAM		(64 * KiB)
 #define MAX_FRAME	(9 * KiB)
 
+/* The MAC is always taken (bit 4 of the byte is set). */
+static const int features[] = {
+	VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4,
+	VIRTIO_F_INDIRECT_DESC, VIRTIO_F_EVENT_IDX, VIRTIO_NET_F_MAC,
+};
+
 static void one(void *arg)
 {
 	struct fuzz_in *in = arg;
-	u8 take = fuzz_u8(in), frames = fuzz_u8(in) % 4;
+	u8 take = fuzz_u8(in) | 1 << 4, frames = fuzz_u8(in) % 4;
 	u16 len[3];
 	struct vm *vm = fuzz_vm(RAM, RAM);
 	struct virtio_dev *d;
-	u64 want = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_NET_F_MAC;
-	const u8 s = VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER;
 
 	for (int i = 0; i < frames; i++)
 		len[i] = fuzz_u16(in) % MAX_FRAME;
@@ -37,27 +41,14 @@ static void one(void *arg)
 	net_device.add(vm, "10.0.0.1/24", 1);
 	d = vm->devices;
 
-	if (take & 1)
-		want |= 1ULL << VIRTIO_NET_F_GUEST_CSUM;
-	if (take & 2)
-		want |= 1ULL << VIRTIO_NET_F_GUEST_TSO4;
-	if (take & 4)
-		want |= 1ULL << VIRTIO_F_INDIRECT_DESC;
-	if (take & 8)
-		want |= 1ULL << VIRTIO_F_EVENT_IDX;
-	virtio_set_status(d, s);
-	virtio_set_driver_features(d, 0, want);
-	virtio_set_driver_features(d, 1, want >> 32);
-	virtio_set_status(d, s | VIRTIO_S_FEATURES_OK);
+	fuzz_driver_start(d, take, features, ARRAY_SIZE(features));
 	fuzz_queue(&d->vq[0], in);
 	fuzz_queue(&d->vq[1], in);
 	memcpy(vm->ram, in->p, in->left < RAM ? in->left : RAM);
 	for (int i = 0; i < frames; i++)
 		if (send(fuzz_tap_peer, vm->ram, len[i], 0) < 0)
 			abort();
-	virtio_queue_enable(d, &d->vq[0]);
-	virtio_queue_enable(d, &d->vq[1]);
-	virtio_set_status(d, s | VIRTIO_S_FEATURES_OK | VIRTIO_S_DRIVER_OK);
+	fuzz_driver_ok(d);
 	virtio_set_status(d, 0);
 }
 
@@ -65,9 +56,5 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
-	struct fuzz_in in = { data, size };
-
-	fuzz_run(one, &in);
-	fuzz_reset();
-	return 0;
+	return fuzz_input(one, data, size);
 }

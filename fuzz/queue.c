@@ -70,9 +70,5 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
-	struct fuzz_in in = { data, size };
-
-	fuzz_run(one, &in);
-	fuzz_reset();
-	return 0;
+	return fuzz_input(one, data, size);
 }

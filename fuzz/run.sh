@@ -33,7 +33,8 @@ SRCS="util vm bus iov pci virtio/core virtio/pci virtio/queue virtio/blk
 	virtio/net virtio/rng host/disk host/tap x86/boot x86/boot-cpu
 	handover args config machine rundir"
 # What fuzz/support.c stands in for (see there).
-WRAPS="malloc_or_die free realloc inflateInit2_ fopen fclose eventfd read poll tap_open tap_set_offload
+WRAPS="malloc_or_die free realloc strdup asprintf inflateInit2_ fopen fclose
+	eventfd read poll tap_open tap_set_offload
 	err errx verr verrx exit warn warnx vwarn vwarnx"
 
 if [ -z "${CLANG:-}" ]; then
@@ -73,7 +74,7 @@ fi
 
 objs=
 build_failed=
-for f in $SRCS fuzz/support; do
+for f in $SRCS fuzz/support fuzz/input; do
 	case $f in
 	fuzz/*) src=$srcdir/$f.c; extra="-Werror" ;;
 	# The queue's thread is run in the caller (support.c).
@@ -129,10 +130,7 @@ for h in $harnesses; do
 		-print_final_stats=1 -close_fd_mask=3
 		-artifact_prefix=$out/crash-$h-"
 	[ -f "$srcdir/fuzz/$h.dict" ] && opts="$opts -dict=$srcdir/fuzz/$h.dict"
-	# Their options live on for the whole run by design: not a leak.
-	case $h in config|args) leaks=0 ;; *) leaks=1 ;; esac
 	start=$(date +%s)
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=$leaks \
 	"$out/fuzz-$h" $opts "$out/found/$h" "$srcdir/fuzz/corpus/$h" \
 		< /dev/null > "$out/$h.log" 2>&1
 	rc=$?

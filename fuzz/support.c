@@ -3,9 +3,9 @@
  *
  * Linked with -Wl,--wrap= for the functions below (fuzz/run.sh has the
  * list), so that the Launcher's files are fuzzed as they are: a fatal
- * error on bad input jumps back to the harness; what malloc_or_die()
- * and zlib took, and every eventfd and file, are released after each
- * input; a queue thread runs to completion in the caller and stops when
+ * error on bad input jumps back to the harness; what malloc_or_die(),
+ * strdup(), asprintf() and zlib took, and every eventfd and file, are
+ * released after each input; a queue thread runs to completion in the caller and stops when
  * the input has nothing more for it; the tap is one end of a socket
  * pair.
  */
@@ -100,6 +100,10 @@ int __real_inflateInit2_(z_streamp zs, int bits, const char *version,
 			 int size);
 int __wrap_inflateInit2_(z_streamp zs, int bits, const char *version,
 			 int size);
+char *__real_strdup(const char *s);
+char *__wrap_strdup(const char *s);
+int __wrap_asprintf(char **p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int __real_eventfd(unsigned int initval, int flags);
 int __wrap_eventfd(unsigned int initval, int flags);
 ssize_t __real_read(int fd, void *buf, size_t n);
@@ -153,6 +157,30 @@ void *__wrap_realloc(void *p, size_t size)
 	if (tracked)
 		track(q ? q : p);
 	return q;
+}
+
+/* The strings a configuration file leaves in struct args and messages,
+ * kept for the whole of a real run, live as long as the input here. */
+char *__wrap_strdup(const char *s)
+{
+	char *d = __real_strdup(s);
+
+	if (d && fuzz_armed)
+		track(d);
+	return d;
+}
+
+int __wrap_asprintf(char **p, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(p, fmt, ap);
+	va_end(ap);
+	if (r >= 0 && fuzz_armed)
+		track(*p);
+	return r;
 }
 
 /* zlib's state, so that a fatal error while inflating leaves none. */
@@ -505,116 +533,4 @@ bool fuzz_run(void (*fn)(void *arg), void *arg)
 	fn(arg);
 	fuzz_armed = false;
 	return true;
-}
-
-u8 fuzz_u8(struct fuzz_in *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
-
-u16 fuzz_u16(struct fuzz_in *in)
-{
-	u16 lo = fuzz_u8(in);
-
-	return lo | fuzz_u8(in) << 8;
-}
-
-u32 fuzz_u32(struct fuzz_in *in)
-{
-	u32 lo = fuzz_u16(in);
-
-	return lo | (u32)fuzz_u16(in) << 16;
-}
-
-static u64 gpa(u16 off, bool high)
-{
-	return high ? HIGH_RAM_START + off : off;
-}
-
-void fuzz_queue(struct virtqueue *vq, struct fuzz_in *in)
-{
-	u8 size = fuzz_u8(in), high = fuzz_u8(in);
-
-	vq->size = 1 << (size % 9);
-	vq->desc_gpa = gpa(fuzz_u16(in), high & 1);
-	vq->avail_gpa = gpa(fuzz_u16(in), high & 2);
-	vq->used_gpa = gpa(fuzz_u16(in), high & 4);
-}
-
-void fuzz_drain(struct virtqueue *vq)
-{
-	struct iovec iov[VQ_MAX_IOV];
-	unsigned out, in;
-	int head;
-
-	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
-		volatile u8 sink = 0;
-		u32 len = 0;
-
-		/* Both ends of each buffer: the middle lies between. */
-		for (unsigned i = 0; i < out + in; i++) {
-			u8 *p = iov[i].iov_base;
-			size_t n = iov[i].iov_len;
-
-			if (!n)
-				continue;
-			sink ^= p[0] ^ p[n - 1];
-			if (i >= out) {
-				p[0] = p[n - 1] = sink;
-				len += n;
-			}
-		}
-		vq_push(vq, head, len);
-	}
-}
-
-#define MAX_TMPFILES	4
-static char *tmpfiles[MAX_TMPFILES];
-static int ntmpfiles;
-
-static void remove_tmpfiles(void)
-{
-	for (int i = 0; i < ntmpfiles; i++)
-		unlink(tmpfiles[i]);
-}
-
-const char *fuzz_tmpfile(const char *tag)
-{
-	const char *dir = getenv("TMPDIR");
-	struct stat st;
-	char *path;
-	int fd;
-
-	if (ntmpfiles == MAX_TMPFILES)
-		abort();
-	/* Rewritten for every input: memory is faster than a disk. */
-	if (!dir)
-		dir = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ?
-		      "/dev/shm" : "/tmp";
-	if (asprintf(&path, "%s/lguest-fuzz-%s-XXXXXX", dir, tag) < 0)
-		abort();
-	fd = mkstemp(path);
-	if (fd < 0) {
-		perror(path);
-		abort();
-	}
-	close(fd);
-	if (!ntmpfiles)
-		atexit(remove_tmpfiles);
-	tmpfiles[ntmpfiles++] = path;
-	return path;
-}
-
-void fuzz_write_file(const char *path, const u8 *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-
-	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size)) {
-		perror(path);
-		abort();
-	}
-	close(fd);
 }
