@@ -59,9 +59,9 @@ static void rng_request(struct virtqueue *vq)
 				      "buffers", out);
 			return;
 		}
-		/* The device may fill less than it was given (5.4.6.1); a
-		 * chain of gigabytes gets RNG_MAX bytes, and the count the
-		 * driver sees cannot wrap. */
+		/* The used length tells the driver how much it got, so we
+		 * may fill less than it gave: a chain of gigabytes gets
+		 * RNG_MAX bytes, and that count cannot wrap. */
 		len = 0;
 		for (i = 0; i < in && len < RNG_MAX; i++) {
 			size_t n = iov[i].iov_len;

@@ -176,9 +176,10 @@ static bool build(const struct hdev *h, const char *kind, u8 *data,
 		else
 			return false;
 		put((uintptr_t)t, (u32)len, flags);
-		if (!strcmp(kind, "indnext"))	/* NEXT to a good status */
-			tab[0].next = 1, tab[1] = (struct vring_desc){
-				(uintptr_t)st, 1, VRING_DESC_F_WRITE, 0 }, ntab = 2;
+		if (flags & VRING_DESC_F_NEXT) {	/* to a good status */
+			buf(st, 1, true);
+			return true;
+		}
 	} else {
 		return false;
 	}
