@@ -158,6 +158,12 @@ static void console_tx(struct virtqueue *vq)
 	int head;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
+		/* Nothing goes back to the driver on this queue. */
+		if (in) {
+			virtio_broken(vq->dev, "output buffer with %u writable "
+				      "parts", in);
+			return;
+		}
 		for (unsigned i = 0; i < out; i++)
 			conhost_write(iov[i].iov_base, iov[i].iov_len);
 		vq_push(vq, head, 0);

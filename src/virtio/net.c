@@ -22,6 +22,10 @@
 #define NET_HDR_LEN			12
 #define NET_HDR_NUM_BUFFERS		10
 
+/* The longest frame a driver may send: header, Ethernet header and a
+ * 64 KiB IP packet (TSO included); the tap is not asked to take more. */
+#define TX_MAX				(NET_HDR_LEN + 14 + 65535)
+
 #define F(bit)				(1ULL << VIRTIO_NET_F_##bit)
 
 struct virtio_net_config {
@@ -161,7 +165,7 @@ static void net_tx(struct virtqueue *vq)
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		len = iov_total(iov, out);
-		if (in || len < NET_HDR_LEN) {
+		if (in || len < NET_HDR_LEN || len > TX_MAX) {
 			virtio_broken(vq->dev, "transmit buffer of %zu "
 				      "readable bytes and %u writable buffers",
 				      len, in);

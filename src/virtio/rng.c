@@ -14,6 +14,8 @@
 #include "machine.h"
 #include "virtio/virtio.h"
 
+#define RNG_MAX		(64 * KiB)	/* bytes per request at most */
+
 struct rng {
 	int urandom_fd;	/* opened only if the kernel has no getrandom() */
 };
@@ -52,14 +54,25 @@ static void rng_request(struct virtqueue *vq)
 	u32 len;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
-		/* Readable buffers mean nothing here: skip them. */
+		if (out) {
+			virtio_broken(vq->dev, "request with %u readable "
+				      "buffers", out);
+			return;
+		}
+		/* The device may fill less than it was given (5.4.6.1); a
+		 * chain of gigabytes gets RNG_MAX bytes, and the count the
+		 * driver sees cannot wrap. */
 		len = 0;
-		for (i = out; i < out + in; i++) {
-			if (!fill(r, iov[i].iov_base, iov[i].iov_len)) {
+		for (i = 0; i < in && len < RNG_MAX; i++) {
+			size_t n = iov[i].iov_len;
+
+			if (n > RNG_MAX - len)
+				n = RNG_MAX - len;
+			if (!fill(r, iov[i].iov_base, n)) {
 				warn("virtio-rng: no entropy from the host");
 				break;
 			}
-			len += iov[i].iov_len;
+			len += n;
 		}
 		vq_push(vq, head, len);
 	}

@@ -174,6 +174,10 @@ void test_vreset(void);
 void test_multi(void);			/* vmulti.c */
 void test_net(void);			/* vnet.c */
 void test_hostile(void);		/* hostile.c */
+void test_hring(void);			/* hostile-ring.c */
+void test_hpci(void);			/* hostile-pci.c, hostile-msix.c */
+void test_hblk(void);			/* hostile-blk.c */
+void test_hevent(void);
 void test_powerbutton(void);		/* power.c */
 void test_ignorebutton(void);
 void test_rebootkey(void);
