@@ -34,7 +34,10 @@ static void usage(FILE *f)
 "Options:\n"
 "  --config=FILE   read options from FILE first (see lguest.conf(5));\n"
 "                  the command line overrides it\n"
-"  --initrd=FILE   load FILE as the initial ramdisk\n");
+"  --initrd=FILE   load FILE as the initial ramdisk\n"
+"  --cpus=N[,overcommit]\n"
+"                  give the guest N virtual CPUs (default 1), at most\n"
+"                  this host's CPUs unless overcommit is added\n");
 	for (int i = 0; device_types[i]; i++)
 		fputs(device_types[i]->help, f);
 	fprintf(f,
@@ -127,6 +130,38 @@ static u64 parse_mem(const char *s)
 	return n;
 }
 
+/*L:302 A guest may have as many vCPUs as the host has CPUs online; more
+ * only when asked for by name, since a vCPU that waits for a host CPU
+ * holds up every other vCPU that waits for it (a spin lock's holder,
+ * an IPI's target).  KVM's own limit is checked once /dev/kvm is open. */
+static int parse_cpus(const char *s)
+{
+	char num[16], *end;
+	const char *comma = strchr(s, ',');
+	bool overcommit = false;
+	long n, host = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (comma) {
+		if (strcmp(comma + 1, "overcommit"))
+			usage_error("--cpus=%s: after the count only "
+				    "',overcommit' may follow", s);
+		overcommit = true;
+	}
+	snprintf(num, sizeof(num), "%.*s",
+		 (int)(comma ? comma - s : (long)strlen(s)), s);
+	n = strtol(num, &end, 10);
+	if (!*num || *end || (comma && comma - s >= (long)sizeof(num)))
+		usage_error("--cpus=%s: not a number; give how many vCPUs, "
+			    "1 to %d", s, VM_MAX_VCPUS);
+	if (n < 1 || n > VM_MAX_VCPUS)
+		usage_error("--cpus=%s: give 1 to %d vCPUs", s, VM_MAX_VCPUS);
+	if (host > 0 && n > host && !overcommit)
+		usage_error("--cpus=%ld: this host has %ld CPU%s online; give "
+			    "at most %ld, or --cpus=%ld,overcommit to share "
+			    "them", n, host, host == 1 ? "" : "s", host, n);
+	return n;
+}
+
 static int parse_seconds(const char *s)
 {
 	char *end;
@@ -175,6 +210,7 @@ static char *join_args(int argc, char **argv)
 static const struct option own_opts[] = {
 	{ "config", required_argument, NULL, 'F' },
 	{ "initrd", required_argument, NULL, 'i' },
+	{ "cpus", required_argument, NULL, 'n' },
 	{ "console-input", required_argument, NULL, 'c' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "username", required_argument, NULL, 'u' },
@@ -226,6 +262,9 @@ static void apply(struct args *a, int c, const char *v, const char *origin)
 		break;		/* read before anything else */
 	case 'i':
 		a->initrd = v;
+		break;
+	case 'n':
+		a->cpus = parse_cpus(v);
 		break;
 	case 'c':
 		a->input = parse_input(v);

@@ -24,6 +24,7 @@ struct devarg {
 struct args {
 	u64 mem;
 	const char *mem_arg;
+	int cpus;		/* --cpus: vCPUs, 1 unless asked */
 	const char *kernel;
 	const char *initrd;
 	char *cmdline;

@@ -76,22 +76,34 @@ unsigned long bus_unhandled(struct vm *vm)
 	return __atomic_load_n(&vm->unhandled, __ATOMIC_RELAXED);
 }
 
+/*L:032 With several vCPUs, two may reach the same chip at once.  The
+ * chips were written for one CPU and keep no locks: a guest's driver
+ * serializes its own accesses, but a hostile or buggy one need not, so
+ * every handler runs under the machine's I/O lock (struct vm).  Exits
+ * to us are rare and short; the virtqueues' work, where the time goes,
+ * never takes it. */
 void pio_dispatch(struct vm *vm, u16 port, u8 *data, int size, bool write)
 {
 	struct bus_range r = lookup(&vm->pio, port);
 
-	if (r.fn)
-		((pio_fn)r.fn)(r.opaque, port, data, size, write);
-	else
+	if (!r.fn) {
 		nobody(vm, "port", port, data, size, write);
+		return;
+	}
+	pthread_mutex_lock(&vm->io_lock);
+	((pio_fn)r.fn)(r.opaque, port, data, size, write);
+	pthread_mutex_unlock(&vm->io_lock);
 }
 
 void mmio_dispatch(struct vm *vm, u64 addr, u8 *data, int size, bool write)
 {
 	struct bus_range r = lookup(&vm->mmio, addr);
 
-	if (r.fn)
-		((mmio_fn)r.fn)(r.opaque, addr, data, size, write);
-	else
+	if (!r.fn) {
 		nobody(vm, "mmio", addr, data, size, write);
+		return;
+	}
+	pthread_mutex_lock(&vm->io_lock);
+	((mmio_fn)r.fn)(r.opaque, addr, data, size, write);
+	pthread_mutex_unlock(&vm->io_lock);
 }

@@ -24,8 +24,13 @@ struct hv_ops {
 	void (*vcpu_init)(struct vcpu *vcpu);
 
 	/* Run the vCPU until the guest stops; dispatches I/O meanwhile.
-	 * Called on the vCPU's thread; returns only through vm_stop(). */
+	 * Called on the vCPU's thread; returns after vm_stop(), or once
+	 * vm->stopping is set and vcpu_kick() has been called. */
 	void (*vcpu_run)(struct vcpu *vcpu);
+
+	/* Make vcpu_run() look at vm->stopping soon: the caller then
+	 * interrupts the vCPU's thread with SIGUSR1. */
+	void (*vcpu_kick)(struct vcpu *vcpu);
 
 	/* Drive an interrupt line (level 0 or 1). */
 	void (*irq_line)(struct vm *vm, int irq, int level);

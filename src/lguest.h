@@ -77,13 +77,19 @@ struct bus {
 	pthread_rwlock_t lock;
 };
 
-/* One virtual CPU.  There is one today; the array is ready for more. */
-#define VM_MAX_VCPUS	1
+/*
+ * The virtual CPUs, each run by a thread of its own.  vCPU 0 boots the
+ * kernel; the others wait, as a PC's application processors do, for the
+ * INIT and Start-up IPIs the kernel sends them.  APIC IDs are the vCPU
+ * numbers, below 255, so a plain xAPIC MADT entry describes each.
+ */
+#define VM_MAX_VCPUS	64
 
 struct vcpu {
 	struct vm *vm;
-	int id;
+	int id;			/* also its APIC ID */
 	pthread_t thread;
+	bool running;		/* its thread was started */
 	void *hv_priv;		/* the backend's state for it */
 };
 
@@ -112,6 +118,12 @@ struct vm {
 
 	struct vcpu vcpu[VM_MAX_VCPUS];
 	int nr_vcpus;
+	bool stopping;		/* vCPUs: leave the guest and return */
+
+	/* Chips have no locks of their own: one vCPU at a time is inside
+	 * any port or MMIO handler, as one CPU at a time was on the
+	 * single-CPU machine they were written for. */
+	pthread_mutex_t io_lock;
 
 	/* Port I/O and MMIO, and how often either found nobody home. */
 	struct bus pio, mmio;
@@ -178,6 +190,12 @@ int vm_ioeventfd(struct vm *vm, int fd, u64 addr, int len, bool pio,
 
 /* Ask the main thread to stop the guest for this reason (any thread). */
 void vm_stop(enum stop_reason why);
+
+/* Start a thread per vCPU (main thread). */
+void vm_start_vcpus(struct vm *vm, void *(*fn)(void *));
+/* Take every vCPU out of the guest and wait for its thread to end; the
+ * ones that have not ended after a few seconds are named (main thread). */
+void vm_stop_vcpus(struct vm *vm);
 
 /* --verbose */
 extern bool verbose_flag;

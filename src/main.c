@@ -120,7 +120,11 @@ static void add_devices(struct vm *vm, const struct args *a)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
+	char name[16];
 
+	/* "vcpu1" in top -H and /proc/PID/task/TID/comm. */
+	snprintf(name, sizeof(name), "vcpu%d", vcpu->id);
+	pthread_setname_np(pthread_self(), name);
 	seccomp_install(THREAD_VCPU);
 	vcpu->vm->hv->vcpu_run(vcpu);
 	return NULL;
@@ -259,6 +263,7 @@ static void __attribute__((noreturn)) restart(void)
 static void build_machine(struct vm *vm, struct args *a)
 {
 	vm_init(vm, &kvm_ops);
+	vm->nr_vcpus = a->cpus;
 	map_memory(vm, a->mem);
 	vm->hv->init(vm);
 
@@ -342,6 +347,7 @@ int main(int argc, char **argv)
 
 	/* What are we to boot, and with how much memory? */
 	a.shutdown_timeout = 30;
+	a.cpus = 1;
 	parse_args(argc, argv, &a);
 
 	/* In the background, if asked: from here on we are the child, and
@@ -381,22 +387,28 @@ int main(int argc, char **argv)
 		term_init();
 	term_set_sink(console_keys, vm);
 
-	/* And off we go: the vCPU gets a thread of its own. */
-	vm->hv->vcpu_init(&vm->vcpu[0]);
-	verbose("entering the guest at 0x%llx",
-		(unsigned long long)vm->boot_cpu->rip);
+	/* And off we go: each vCPU gets a thread of its own.  The first
+	 * enters the kernel; the others wait for it to wake them. */
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		vm->hv->vcpu_init(&vm->vcpu[i]);
+	verbose("entering the guest at 0x%llx with %d vCPU%s",
+		(unsigned long long)vm->boot_cpu->rip, vm->nr_vcpus,
+		vm->nr_vcpus == 1 ? "" : "s");
 	/* From here each thread may make only the system calls it needs. */
 	seccomp_off = a.no_seccomp;
 	seccomp_install(THREAD_MAIN);
-	if (pthread_create(&vm->vcpu[0].thread, NULL, vcpu_thread,
-			   &vm->vcpu[0]))
-		errx(EXIT_ERROR, "cannot start the vCPU thread");
+	vm_start_vcpus(vm, vcpu_thread);
 	notify_ready();
 	daemon_ready();
 	main_thread = pthread_self();
 	atexit(exit_on_main_thread);
 
 	why = wait_for_stop(vm, sig_fd, a.shutdown_timeout);
+	/* Whichever vCPU stopped the guest, none stays in it: a reboot's
+	 * exec() or our exit finds no thread in the guest.  A thread that
+	 * failed (STOP_FATAL) is parked in exit_on_main_thread(). */
+	if (why != STOP_FATAL)
+		vm_stop_vcpus(vm);
 	/* A stock kernel should touch nothing we did not place: say how
 	 * often it did (see hw/ignored.c for what is empty on purpose). */
 	verbose("%lu unhandled port and MMIO accesses", bus_unhandled(vm));

@@ -6,6 +6,11 @@
  * routes and doorbells here; only this file calls the backend's
  * operations (struct hv_ops), so a second backend changes nothing above.
  */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
 #include "hv.h"
 #include "lguest.h"
 #include "x86/irq.h"
@@ -19,6 +24,7 @@ void vm_init(struct vm *vm, const struct hv_ops *hv)
 	pthread_rwlock_init(&vm->mmio.lock, NULL);
 	/* Below FIRST_MSI_GSI are the interrupt controllers' pins. */
 	vm->next_gsi = FIRST_MSI_GSI;
+	pthread_mutex_init(&vm->io_lock, NULL);
 	vm->nr_vcpus = 1;
 	for (int i = 0; i < VM_MAX_VCPUS; i++) {
 		vm->vcpu[i].vm = vm;
@@ -50,4 +56,68 @@ int vm_ioeventfd(struct vm *vm, int fd, u64 addr, int len, bool pio,
 		 bool add)
 {
 	return vm->hv->ioeventfd(vm, fd, addr, len, pio, add);
+}
+
+/*L:175 Every vCPU has a thread.  To stop them, the main thread sets
+ * vm->stopping, has the backend make the next entry into the guest
+ * return at once, and interrupts each thread with SIGUSR1 in case it is
+ * in the guest now: the handler does nothing, but the system call that
+ * runs the guest returns, and the thread sees it must stop.  Then it is
+ * waited for: no vCPU is left in the guest when we exit or exec(). */
+static void kicked(int sig)
+{
+	(void)sig;
+}
+
+void vm_start_vcpus(struct vm *vm, void *(*fn)(void *))
+{
+	struct sigaction sa = { .sa_handler = kicked };
+
+	/* No SA_RESTART: the interrupted call must return EINTR. */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		err(EXIT_ERROR, "sigaction");
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpu[i];
+		int e = pthread_create(&v->thread, NULL, fn, v);
+
+		if (e)
+			errx(EXIT_ERROR, "cannot start the thread of vCPU %d: %s",
+			     i, strerror(e));
+		v->running = true;
+	}
+}
+
+#define VCPU_STOP_SECONDS	5
+
+void vm_stop_vcpus(struct vm *vm)
+{
+	struct timespec deadline;
+
+	__atomic_store_n(&vm->stopping, true, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpu[i];
+
+		if (!v->running)
+			continue;
+		vm->hv->vcpu_kick(v);
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += VCPU_STOP_SECONDS;
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpu[i];
+		int e;
+
+		if (!v->running)
+			continue;
+		e = pthread_timedjoin_np(v->thread, NULL, &deadline);
+		if (e == 0)
+			v->running = false;
+		else
+			warnx("vCPU %d did not stop: %s", i,
+			      e == ETIMEDOUT ? "still busy after 5 s" :
+			      strerror(e));
+	}
+	verbose("all vCPUs stopped");
 }

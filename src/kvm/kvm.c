@@ -138,6 +138,26 @@ static int kvm_msi_route(struct vm *vm, int gsi, u64 addr, u32 data)
 	return ret;
 }
 
+/* KVM says how many vCPUs a machine may have (KVM_CAP_MAX_VCPUS; older
+ * kernels only KVM_CAP_NR_VCPUS, and before that the documented 4). */
+static void check_vcpus(struct kvm *k, int n)
+{
+	int max = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+
+	if (max <= 0)
+		max = ioctl(k->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max <= 0)
+		max = 4;
+	if (n > max)
+		errx(EXIT_ERROR, "--cpus=%d: KVM here runs at most %d vCPUs "
+		     "in a machine; give --cpus=%d or fewer", n, max, max);
+	if (n > 1 && ioctl(k->sys_fd, KVM_CHECK_EXTENSION,
+			   KVM_CAP_IMMEDIATE_EXIT) <= 0)
+		errx(EXIT_ERROR, "--cpus=%d: this KVM cannot stop a vCPU "
+		     "safely (no KVM_CAP_IMMEDIATE_EXIT, Linux 4.11); give "
+		     "--cpus=1", n);
+}
+
 static void kvm_init(struct vm *vm)
 {
 	struct kvm *k = malloc_or_die(sizeof(*k));
@@ -151,6 +171,8 @@ static void kvm_init(struct vm *vm)
 	if (ver != KVM_API_VERSION)
 		errx(EXIT_ERROR, "/dev/kvm speaks API version %d, lguest needs %d",
 		     ver, KVM_API_VERSION);
+
+	check_vcpus(k, vm->nr_vcpus);
 
 	k->vm_fd = ioctl(k->sys_fd, KVM_CREATE_VM, 0);
 	if (k->vm_fd < 0)
@@ -202,8 +224,9 @@ static void setup_cpuid(struct vcpu *v, struct kvm_vcpu *kv)
 }
 
 /* The local APIC's LINT inputs deliver the PIC's interrupts and NMIs, as
- * x86/irq.h wires them and the MADT says. */
-static void setup_lapic(struct kvm_vcpu *kv)
+ * x86/irq.h wires them and the MADT says.  The PIC is wired to the boot
+ * CPU only, as on a PC: an application processor's LINT0 stays masked. */
+static void setup_lapic(struct kvm_vcpu *kv, bool bsp)
 {
 	struct kvm_lapic_state s;
 	u32 *extint = (u32 *)&s.regs[APIC_LVT_LINT(LAPIC_LINT_EXTINT)];
@@ -211,7 +234,8 @@ static void setup_lapic(struct kvm_vcpu *kv)
 
 	if (ioctl(kv->fd, KVM_GET_LAPIC, &s) < 0)
 		err(EXIT_ERROR, "KVM_GET_LAPIC");
-	*extint = (*extint & ~0x1ffffu) | (7 << 8);	/* ExtINT */
+	if (bsp)
+		*extint = (*extint & ~0x1ffffu) | (7 << 8);	/* ExtINT */
 	*nmi = (*nmi & ~0x1ffffu) | (4 << 8);		/* NMI */
 	if (ioctl(kv->fd, KVM_SET_LAPIC, &s) < 0)
 		err(EXIT_ERROR, "KVM_SET_LAPIC");
@@ -288,8 +312,23 @@ static void kvm_vcpu_init(struct vcpu *v)
 		err(EXIT_ERROR, "mmap of the vCPU");
 
 	setup_cpuid(v, kv);
-	setup_lapic(kv);
-	setup_regs(v->vm, kv);
+	setup_lapic(kv, v->id == 0);
+	if (v->id == 0) {
+		setup_regs(v->vm, kv);
+		return;
+	}
+
+	/*L:165 The others are application processors: KVM keeps them out of
+	 * the guest until the kernel's INIT and Start-up IPIs arrive through
+	 * the in-kernel local APIC, and then starts them in real mode at the
+	 * page the Start-up IPI names, as a PC does.  KVM does this for any
+	 * vCPU but the first by itself; saying so makes it our decision. */
+	{
+		struct kvm_mp_state mp = { KVM_MP_STATE_UNINITIALIZED };
+
+		if (ioctl(kv->fd, KVM_SET_MP_STATE, &mp) < 0)
+			err(EXIT_ERROR, "KVM_SET_MP_STATE");
+	}
 }
 
 /* Port I/O: "rep outsb" arrives as one exit with count > 1. */
@@ -323,6 +362,8 @@ static void kvm_vcpu_run(struct vcpu *v)
 	char what[96];
 
 	for (;;) {
+		if (__atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST))
+			return;
 		if (ioctl(kv->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -381,6 +422,16 @@ static void kvm_vcpu_run(struct vcpu *v)
 	}
 }
 
+/* The next KVM_RUN returns at once, EINTR: the run loop then sees
+ * vm->stopping.  Set before the signal, it closes the window between the
+ * loop's look at the flag and its entry into the guest. */
+static void kvm_vcpu_kick(struct vcpu *v)
+{
+	struct kvm_vcpu *kv = v->hv_priv;
+
+	__atomic_store_n(&kv->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
 static void kvm_irq_line(struct vm *vm, int irq, int level)
 {
 	struct kvm_irq_level l = { .irq = irq, .level = level };
@@ -416,6 +467,7 @@ const struct hv_ops kvm_ops = {
 	.init = kvm_init,
 	.vcpu_init = kvm_vcpu_init,
 	.vcpu_run = kvm_vcpu_run,
+	.vcpu_kick = kvm_vcpu_kick,
 	.irq_line = kvm_irq_line,
 	.ioeventfd = kvm_ioeventfd,
 	.msi_route = kvm_msi_route,

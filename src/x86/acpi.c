@@ -360,7 +360,8 @@ static u64 build_madt(struct acpi_ctx *c)
 	struct madt_ioapic *ioapic;
 	struct madt_iso *iso;
 	struct madt_lapic_nmi *nmi;
-	size_t len = sizeof(*m) + sizeof(*lapic) + sizeof(*ioapic) +
+	int ncpus = c->vm->nr_vcpus;
+	size_t len = sizeof(*m) + ncpus * sizeof(*lapic) + sizeof(*ioapic) +
 		     irq_nr_overrides * sizeof(*iso) + sizeof(*nmi);
 	u64 gpa = table_alloc(c, len, 16, (void **)&m);
 	unsigned int i;
@@ -369,11 +370,17 @@ static u64 build_madt(struct acpi_ctx *c)
 	m->lapic_addr = LAPIC_BASE;
 	m->flags = 1;			/* PCAT_COMPAT */
 
+	/* A local APIC per vCPU, enabled, its ACPI processor UID and APIC
+	 * ID both the vCPU's number (the ID CPUID tells that vCPU).  The
+	 * first is the boot processor: the kernel finds it running. */
 	lapic = (void *)(m + 1);
-	*lapic = (struct madt_lapic){ 0, sizeof(*lapic), 0, 0, 1 };
+	for (i = 0; i < (unsigned int)ncpus; i++)
+		lapic[i] = (struct madt_lapic){ 0, sizeof(*lapic), i, i, 1 };
 
-	/* ID 0: what the in-kernel IOAPIC's ID register reads after reset. */
-	ioapic = (void *)(lapic + 1);
+	/* ID 0 is the boot CPU's APIC ID too, but the two are in separate
+	 * spaces on a PC: the IOAPIC's ID register reads 0 after reset, and
+	 * the MADT must say what the register says. */
+	ioapic = (void *)(lapic + ncpus);
 	*ioapic = (struct madt_ioapic){ 1, sizeof(*ioapic), 0, 0,
 					IOAPIC_BASE, 0 };
 

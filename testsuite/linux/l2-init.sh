@@ -227,13 +227,61 @@ daemon() {
 	exec setsid sh -c 'exec sh -i < /dev/ttyS0 > /dev/ttyS0 2>&1'
 }
 
+# ---- smp: every vCPU runs work; a queue per vCPU; reboot from the last ---
+# vda: raw, its first bytes count the boots.  eth0: the host at 10.0.2.1.
+smp() {
+	n=$(nproc)
+	say "CPUS: $n $(grep -c ^processor /proc/cpuinfo)"
+	load virtio_pci virtio_blk virtio_net
+	wait_for /dev/vda || say "MISSING: /dev/vda"
+	boots=$(dd if=/dev/vda bs=8 count=1 2>/dev/null | tr -dc 0-9)
+	boots=$((${boots:-0} + 1))
+	printf '%08d' $boots | dd of=/dev/vda conv=fsync 2>/dev/null
+	say "SMP-BOOT: $boots"
+	# Each vCPU runs a process pinned to it; /proc/self/stat's 39th
+	# field is the CPU it last ran on.
+	i=0
+	while [ $i -lt "$n" ]; do
+		say "TASKSET: $i $(taskset -c $i awk '{ print $39 }' /proc/self/stat)"
+		i=$((i + 1))
+	done
+	if [ "$boots" -gt 1 ]; then
+		say "POWEROFF: $boots"
+		poweroff -f
+	fi
+	say "BLK-MQ: $(ls /sys/block/vda/mq | sort -n | tr '\n' ' ')"
+	# Direct reads from each vCPU: blk-mq sends each on the queue
+	# mapped to the CPU that asks.
+	i=0
+	while [ $i -lt "$n" ]; do
+		taskset -c $i dd if=/dev/vda of=/dev/null bs=4k count=64 \
+			iflag=direct 2>/dev/null || say "READ-FAILED: $i"
+		i=$((i + 1))
+	done
+	wait_for /sys/class/net/eth0 || say "MISSING: eth0"
+	say "NET-QUEUES: $(ls /sys/class/net/eth0/queues | sort | tr '\n' ' ')"
+	ip link set lo up
+	ip addr add 10.0.2.2/24 dev eth0 && ip link set eth0 up
+	# Packets sent from each vCPU: XPS maps vCPU i to transmit queue i.
+	i=0
+	while [ $i -lt "$n" ]; do
+		taskset -c $i ping -c 3 -W 5 10.0.2.1 >/dev/null &&
+			say "PING: $i ok" || say "PING: $i failed"
+		i=$((i + 1))
+	done
+	interrupts
+	last=$((n - 1))
+	say "REBOOTING: from CPU $last"
+	taskset -c $last reboot -f
+}
+
 # ---- oracle: nothing but the boot itself ---------------------------------
 oracle() {
 	say "DATE: $(date -u +%Y-%m-%d)"
 }
 
 case $scenario in
-boot|console|acpi|ignore|panic|daemon|oracle) $scenario ;;
+boot|console|acpi|ignore|panic|daemon|oracle|smp) $scenario ;;
 *) say "UNKNOWN-SCENARIO: $scenario" ;;
 esac
 poweroff -f

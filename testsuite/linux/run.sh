@@ -44,7 +44,7 @@ sh "$here/mkinitrd.sh" "$out/l2.cpio" "$here/l2-init.sh" "$(get modules)" \
 	die "cannot build the guest's initramfs"
 
 rm -f "$out/facts"
-[ $# -gt 0 ] || set -- boot console acpi ignore panic daemon oracle
+[ $# -gt 0 ] || set -- boot console acpi ignore panic daemon oracle smp smp4
 if grep -Eqw 'vmx|svm' /proc/cpuinfo && [ -c /dev/kvm ] && sh -c ': 3<>/dev/kvm' 2>/dev/null; then
 	exec timeout -k 10 "$limit" expect -f "$here/scenarios.exp" "$out" \
 		"$lguest" "$(get vmlinuz)" "$(get vmlinux)" "$out/l2.cpio" \
@@ -56,37 +56,58 @@ fi
 # from the scenario that was running, which runs once more (said in the
 # facts); a scenario that stalls twice is left without its facts.
 echo "run.sh: no VMX/SVM here: the scenarios run in an emulated machine" >&2
-remaining=$*
-retried=
 machine=0
 status=0
-while [ -n "$remaining" ]; do
-	machine=$((machine + 1))
-	st=0
-	# shellcheck disable=SC2086
-	sh "$here/outer.sh" -t "$limit" -w 240 "$out" expect \
-		-f "$here/scenarios.exp" "$out" "$lguest" "$(get vmlinuz)" \
-		"$(get vmlinux)" "$out/l2.cpio" "$payload" $remaining || st=$?
-	[ -f "$out/outer.log" ] && mv "$out/outer.log" "$out/machine-$machine.console.log"
-	[ -f "$out/outer-watch.log" ] &&
-		mv "$out/outer-watch.log" "$out/machine-$machine.watch.log"
-	status=$st
-	[ $st -eq 124 ] || break
-	# Stalled: the first scenario that did not finish ran into it.
-	left=
-	for s in $remaining; do
-		grep -qx "$s finished" "$out/facts" 2>/dev/null && continue
-		if [ -z "$left" ]; then
-			case " $retried " in
-			*" $s "*) echo "$s stalled: twice; left out" >> "$out/facts"
-				  continue ;;
-			esac
-			retried="$retried $s"
-			echo "$s retried: its emulated machine stalled" \
-			     "(machine-$machine.console.log)" >> "$out/facts"
-		fi
-		left="$left $s"
+# run_in CPUS SCENARIO...: the scenarios, in machines with CPUS CPUs.
+run_in() {
+	cpus=$1
+	shift
+	remaining=$*
+	retried=
+	while [ -n "$remaining" ]; do
+		machine=$((machine + 1))
+		st=0
+		# shellcheck disable=SC2086
+		OUTER_SMP=$cpus sh "$here/outer.sh" -t "$limit" -w 240 "$out" \
+			expect -f "$here/scenarios.exp" "$out" "$lguest" \
+			"$(get vmlinuz)" "$(get vmlinux)" "$out/l2.cpio" \
+			"$payload" $remaining || st=$?
+		[ -f "$out/outer.log" ] &&
+			mv "$out/outer.log" "$out/machine-$machine.console.log"
+		[ -f "$out/outer-watch.log" ] &&
+			mv "$out/outer-watch.log" "$out/machine-$machine.watch.log"
+		[ $st -eq 124 ] || break
+		# Stalled: the first scenario that did not finish ran into it.
+		left=
+		for s in $remaining; do
+			grep -qx "$s finished" "$out/facts" 2>/dev/null && continue
+			if [ -z "$left" ]; then
+				case " $retried " in
+				*" $s "*) echo "$s stalled: twice; left out" >> "$out/facts"
+					  continue ;;
+				esac
+				retried="$retried $s"
+				echo "$s retried: its emulated machine stalled" \
+				     "(machine-$machine.console.log)" >> "$out/facts"
+			fi
+			left="$left $s"
+		done
+		remaining=${left# }
 	done
-	remaining=${left# }
+	[ $st -eq 0 ] || status=$st
+}
+# The SMP scenarios want a machine with two CPUs (smp4 gives its guest
+# twice that); the others run on one, where nested KVM stalls less.
+one=
+two=
+for s in "$@"; do
+	case $s in
+	smp*) two="$two $s" ;;
+	*) one="$one $s" ;;
+	esac
 done
+# shellcheck disable=SC2086
+[ -z "$one" ] || run_in 1 $one
+# shellcheck disable=SC2086
+[ -z "$two" ] || run_in 2 $two
 exit $status
