@@ -228,8 +228,10 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 		allow_ioctl(ctx, 0xffffffff, TUNSETOFFLOAD);
 		allow_ioctl(ctx, 0xffffffff, TCSETS);
 		allow_ioctl(ctx, 0xffffffff, TCFLSH);
-		/* libseccomp sets no_new_privs before it loads a filter. */
+		/* libseccomp sets no_new_privs before it loads a filter;
+		 * a queue thread names itself before it does. */
 		allow_eq(ctx, SCMP_SYS(prctl), 0, PR_SET_NO_NEW_PRIVS);
+		allow_eq(ctx, SCMP_SYS(prctl), 0, PR_SET_NAME);
 		return;
 	}
 

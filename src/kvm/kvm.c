@@ -379,7 +379,14 @@ static void kvm_vcpu_run(struct vcpu *v)
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			/* A triple fault: a PC resets. */
-			verbose("triple fault");
+			if (verbose_flag) {
+				struct kvm_regs r;
+
+				if (ioctl(kv->fd, KVM_GET_REGS, &r) < 0)
+					r.rip = 0;
+				warnx("vCPU %d: triple fault at rip 0x%llx",
+				      v->id, r.rip);
+			}
 			vm_stop(STOP_REBOOT);
 			return;
 		case KVM_EXIT_SYSTEM_EVENT:

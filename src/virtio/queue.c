@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "seccomp-filter.h"
@@ -249,7 +250,14 @@ int vq_get(struct virtqueue *vq, struct iovec *iov, unsigned *out,
 static void *vq_thread(void *arg)
 {
 	struct virtqueue *vq = arg;
+	const char *dev = vq->dev->ops->name;
+	char name[16];
 
+	/* "blk-q1" in top -H, not the name of the vCPU that started it. */
+	if (!strncmp(dev, "virtio-", 7))
+		dev += 7;
+	snprintf(name, sizeof(name), "%.8s-q%d", dev, vq->index);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
 	seccomp_install(THREAD_DEVICE);
 	vq->dev->ops->service[vq->index](vq);
 	vq_interrupt(vq);

@@ -246,6 +246,9 @@ smp() {
 		i=$((i + 1))
 	done
 	if [ "$boots" -gt 1 ]; then
+		# The runner looks at lguest's threads, then says go.
+		say "ASK-GO"
+		read -r go
 		say "POWEROFF: $boots"
 		poweroff -f
 	fi
@@ -275,13 +278,34 @@ smp() {
 	taskset -c $last reboot -f
 }
 
+# ---- mqbench: parallel direct readers of vda, one per vCPU (bench/) ----
+# Each reader reads its own 16 MiB in 4 KiB requests, pinned to a vCPU;
+# the time is from the first reader's start to the last one's end.
+mqbench() {
+	n=$(nproc)
+	load virtio_pci virtio_blk
+	wait_for /dev/vda || say "MISSING: /dev/vda"
+	readers=${n}
+	[ "$readers" -lt 2 ] && readers=2
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	i=0
+	while [ $i -lt $readers ]; do
+		taskset -c $((i % n)) dd if=/dev/vda of=/dev/null bs=4k \
+			count=4096 skip=$((i * 4096)) iflag=direct 2>/dev/null &
+		i=$((i + 1))
+	done
+	wait
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	say "MQBENCH: cpus $n readers $readers MiB $((readers * 16)) seconds $(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')"
+}
+
 # ---- oracle: nothing but the boot itself ---------------------------------
 oracle() {
 	say "DATE: $(date -u +%Y-%m-%d)"
 }
 
 case $scenario in
-boot|console|acpi|ignore|panic|daemon|oracle|smp) $scenario ;;
+boot|console|acpi|ignore|panic|daemon|oracle|smp|mqbench) $scenario ;;
 *) say "UNKNOWN-SCENARIO: $scenario" ;;
 esac
 poweroff -f

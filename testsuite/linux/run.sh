@@ -102,7 +102,7 @@ one=
 two=
 for s in "$@"; do
 	case $s in
-	smp*) two="$two $s" ;;
+	smp*|mqbench) two="$two $s" ;;
 	*) one="$one $s" ;;
 	esac
 done
