@@ -89,6 +89,18 @@ void cpuid_present(struct kvm_cpuid2 *c, u32 apic_id, u32 ncpus,
 		e->edx = apic_id;
 	}
 
+	/* Leaf 4 (Intel's caches): EAX[31:26] is how many cores share the
+	 * package, less one, at every cache level. */
+	for (u32 i = 0; (e = find(c, 4, i)) && (e->eax & 0x1f); i++)
+		e->eax = (e->eax & 0x03ffffff) | (ncpus - 1) << 26;
+
+	/* Leaf 0x80000008 (AMD): ECX[7:0] is the cores in the package less
+	 * one, ECX[15:12] the APIC ID bits that number them. */
+	e = find(c, 0x80000008, 0);
+	if (e)
+		e->ecx = (e->ecx & ~0xf0ffu) | bits_for(ncpus) << 12 |
+			 (ncpus - 1);
+
 	/* Leaf 0x8000001E (AMD): the extended APIC ID, and one thread per
 	 * core. */
 	e = find(c, 0x8000001e, 0);
