@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <err.h>
 
 typedef uint8_t u8;
@@ -196,6 +197,17 @@ void vm_start_vcpus(struct vm *vm, void *(*fn)(void *));
 /* Take every vCPU out of the guest and wait for its thread to end; the
  * ones that have not ended after a few seconds are named (main thread). */
 void vm_stop_vcpus(struct vm *vm);
+
+/*
+ * Several threads say things (a vCPU each, queues, main), and the C
+ * library writes a warning in three pieces: "lguest: ", the message and
+ * the newline.  Holding stderr's lock across the call keeps each line
+ * whole; the library's own calls inside take the same lock again.
+ */
+#define warnx(...) \
+	do { flockfile(stderr); (warnx)(__VA_ARGS__); funlockfile(stderr); } while (0)
+#define warn(...) \
+	do { flockfile(stderr); (warn)(__VA_ARGS__); funlockfile(stderr); } while (0)
 
 /* --verbose */
 extern bool verbose_flag;
