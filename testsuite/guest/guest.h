@@ -172,6 +172,7 @@ void test_blkro(void);
 void test_barmove(void);
 void test_vreset(void);
 void test_multi(void);			/* vmulti.c */
+void test_blkmq(void);			/* vmq.c */
 void test_net(void);			/* vnet.c */
 void test_hostile(void);		/* hostile.c */
 void test_hring(void);			/* hostile-ring.c */

@@ -28,6 +28,7 @@ static const struct scenario {
 	{ "blkro",	 test_blkro },
 	{ "barmove",	 test_barmove },
 	{ "vreset",	 test_vreset },
+	{ "blkmq",	 test_blkmq },
 	{ "multi",	 test_multi },
 	{ "net",	 test_net },
 	{ "hostile",	 test_hostile },
