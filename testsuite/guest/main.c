@@ -29,6 +29,7 @@ static const struct scenario {
 	{ "barmove",	 test_barmove },
 	{ "vreset",	 test_vreset },
 	{ "blkmq",	 test_blkmq },
+	{ "netmq",	 test_netmq },
 	{ "multi",	 test_multi },
 	{ "net",	 test_net },
 	{ "hostile",	 test_hostile },

@@ -1,10 +1,15 @@
 /*
- * vmq.c - multiqueue virtio-blk (5.2, VIRTIO_BLK_F_MQ): test=blkmq.
+ * vmq.c - multiqueue virtio-blk (5.2, VIRTIO_BLK_F_MQ), test=blkmq, and
+ * virtio-net (5.1, VIRTIO_NET_F_MQ), test=netmq.
  *
- * Every request queue is set up with an MSI-X vector of its own, and
- * each completion must raise its queue's vector and no other: with IF
- * clear a delivered vector stays pending in the local APIC's IRR, so
+ * blkmq: every request queue is set up with an MSI-X vector of its own,
+ * and each completion must raise its queue's vector and no other: with
+ * IF clear a delivered vector stays pending in the local APIC's IRR, so
  * that is where we look.  Then all queues at once, on the same disk.
+ *
+ * netmq: the control queue's VQ_PAIRS_SET, good and bad, and unknown
+ * commands; then pings to peer= sent on each pair's transmit queue.
+ * The host looks at the tap's queues while we wait for a key.
  */
 #include "virtio.h"
 
@@ -165,5 +170,122 @@ void test_blkmq(void)
 
 	vectors(d, nq);
 	together(d, nq);
+	done();
+}
+
+#define NET_CFG_MAX_PAIRS	8	/* u16, virtio_net_config */
+
+struct ctrl_cmd {
+	u8 hdr[2];			/* class, command */
+	u8 data[4];
+	u8 ack;
+};
+
+/* One command on the control queue @cq; the ack byte the device wrote
+ * (0xee if it wrote none). */
+static u8 ctrl(struct vdev *d, int cq, u8 class, u8 cmd, const void *data,
+	       u32 len)
+{
+	static struct ctrl_cmd *c;
+	struct vbuf b[3];
+	u32 used = 0;
+	int n = 0;
+
+	if (!c)
+		c = alloc(sizeof(*c), 64);
+	c->hdr[0] = class;
+	c->hdr[1] = cmd;
+	memcpy(c->data, data, len);
+	c->ack = 0xee;
+	b[n++] = (struct vbuf){ c->hdr, 2, false };
+	if (len)
+		b[n++] = (struct vbuf){ c->data, len, false };
+	b[n++] = (struct vbuf){ &c->ack, 1, true };
+	if (vq_add(&d->vq[cq], b, n, c) < 0)
+		fail("netmq: control queue full");
+	vq_kick(&d->vq[cq]);
+	vq_wait(&d->vq[cq], &used);
+	if (used != 1)
+		fail("netmq: control command used %u bytes, not 1", used);
+	return c->ack;
+}
+
+static u8 pairs_set(struct vdev *d, int cq, u16 pairs)
+{
+	u8 ack = ctrl(d, cq, VIRTIO_NET_CTRL_MQ,
+		      VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, sizeof(pairs));
+
+	printf("netmq: pairs_set %u ack %u\n", pairs, ack);
+	return ack;
+}
+
+static void wait_key(const char *what)
+{
+	printf("netmq: %s, waiting for a key\n", what);
+	(void)serial_getc();
+}
+
+/* A ping on transmit queue @p; where the reply came. */
+static void ping_via(int p, u16 seq)
+{
+	int rx;
+
+	net_tx_pair(p);
+	rx = net_ping(seq);
+	if (rx < 0)
+		fail("netmq: ping via tx %d: no reply", p);
+	printf("netmq: ping via tx %d reply ok rx %d\n", p, rx);
+}
+
+void test_netmq(void)
+{
+	struct vdev *d;
+	const u8 *pm;
+	u16 seq = 1, n = 1;
+	int cq;
+
+	if (!arg("peer"))
+		fail("netmq: give peer=");
+	d = net_start_mq("netmq", arg("ip"), arg("peer"),
+			 BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_CTRL_VQ));
+	if (d->features & BIT(VIRTIO_NET_F_MQ))
+		n = mr16(d->cfg, NET_CFG_MAX_PAIRS);
+	cq = 2 * n;
+	printf("netmq: mq offered %d ctrl_vq offered %d max pairs %u device "
+	       "queues %u\n", !!(d->offered & BIT(VIRTIO_NET_F_MQ)),
+	       !!(d->offered & BIT(VIRTIO_NET_F_CTRL_VQ)), n,
+	       mr16(d->common, VC_NUMQ));
+	pm = net_resolve("netmq");
+	printf("netmq: peer is at %02x:%02x:%02x:%02x:%02x:%02x\n", pm[0],
+	       pm[1], pm[2], pm[3], pm[4], pm[5]);
+	if (n == 1) {
+		ping_via(0, seq++);
+		goto end;
+	}
+
+	/* 0 and max + 1 are refused; every count between is taken. */
+	for (u16 p = 0; p <= n + 1; p++)
+		pairs_set(d, cq, p);
+	printf("netmq: short pairs_set ack %u\n",
+	       ctrl(d, cq, VIRTIO_NET_CTRL_MQ,
+		    VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &n, 1));
+	printf("netmq: class 0x7f ack %u\n", ctrl(d, cq, 0x7f, 0, NULL, 0));
+	printf("netmq: mq command 0x05 ack %u\n",
+	       ctrl(d, cq, VIRTIO_NET_CTRL_MQ, 5, &n, sizeof(n)));
+
+	printf("netmq: pairs %u in use\n", n);
+	wait_key("all pairs in use");
+	for (int p = 0; p < n; p++)
+		ping_via(p, seq++);
+	pairs_set(d, cq, 1);
+	wait_key("pairs 1 in use");
+	ping_via(0, seq++);
+	pairs_set(d, cq, n);
+end:
+	if (arg_u64("reboot", 0)) {
+		printf("netmq: key r reboots\n");
+		if (serial_getc() == 'r')
+			test_reboot();
+	}
 	done();
 }
