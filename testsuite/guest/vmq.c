@@ -255,6 +255,7 @@ void test_netmq(void)
 	       "queues %u\n", !!(d->offered & BIT(VIRTIO_NET_F_MQ)),
 	       !!(d->offered & BIT(VIRTIO_NET_F_CTRL_VQ)), n,
 	       mr16(d->common, VC_NUMQ));
+	wait_key("started");
 	pm = net_resolve("netmq");
 	printf("netmq: peer is at %02x:%02x:%02x:%02x:%02x:%02x\n", pm[0],
 	       pm[1], pm[2], pm[3], pm[4], pm[5]);
