@@ -174,8 +174,12 @@ static void net_rx(struct virtqueue *vq)
 			if (!wait_tap(vq, n))
 				return;
 			len = readv(n->tap.fd[pair], iov, in);
-			if (len >= 0)
+			/* A frame read as the pair was given up is dropped:
+			 * the driver no longer looks at this queue. */
+			if (len >= 0 && pair_active(n, pair))
 				break;
+			if (len >= 0)
+				continue;
 			/* EFAULT: a frame too big for the buffer, which
 			 * the tap has dropped.  EBADFD: the queue was
 			 * detached as we read. */
