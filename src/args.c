@@ -185,7 +185,6 @@ static const struct option own_opts[] = {
 	{ "name", required_argument, NULL, 'N' },
 	{ "pidfile", required_argument, NULL, 'P' },
 	{ "no-seccomp", no_argument, NULL, 'S' },
-	{ "cpus", required_argument, NULL, 'n' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -258,9 +257,6 @@ static void apply(struct args *a, int c, const char *v, const char *origin)
 		break;
 	case 'S':
 		a->no_seccomp = true;
-		break;
-	case 'n':
-		a->cpus = atoi(v);
 		break;
 	case 'v':
 		verbose_flag = true;

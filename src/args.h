@@ -31,7 +31,6 @@ struct args {
 	int shutdown_timeout;
 	bool daemon;
 	bool no_seccomp;
-	int cpus;		/* TEMPORARY stand-in for --cpus */
 	const char *console;
 	const char *name;
 	const char *pidfile;

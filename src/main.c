@@ -272,8 +272,6 @@ static void build_machine(struct vm *vm, struct args *a)
 	a->cmdline = NULL;
 
 	machine_add_chips(vm);
-	if (a->cpus > 1)
-		vm->nr_vcpus = a->cpus;	/* TEMPORARY: devices only */
 	add_devices(vm, a);
 }
 
