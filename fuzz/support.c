@@ -111,7 +111,7 @@ ssize_t __wrap_read(int fd, void *buf, size_t n);
 int __real_poll(struct pollfd *p, nfds_t n, int timeout);
 int __wrap_poll(struct pollfd *p, nfds_t n, int timeout);
 void __wrap_tap_open(struct tap *tap, const struct tunnet *t, int index,
-		     int hdr_len);
+		     int hdr_len, int queues);
 void __wrap_tap_set_offload(const struct tap *tap, unsigned off);
 void __real_verr(int status, const char *fmt, va_list ap)
 	__attribute__((noreturn));
@@ -279,7 +279,7 @@ int __wrap_poll(struct pollfd *p, nfds_t n, int timeout)
 }
 
 void __wrap_tap_open(struct tap *tap, const struct tunnet *t, int index,
-		     int hdr_len)
+		     int hdr_len, int queues)
 {
 	int sv[2];
 
@@ -288,7 +288,9 @@ void __wrap_tap_open(struct tap *tap, const struct tunnet *t, int index,
 		err(EXIT_ERROR, "socketpair");
 	add_fd(ofds, &nofds, sv[0]);
 	add_fd(ofds, &nofds, sv[1]);
-	tap->fd = sv[0];
+	tap->fd[0] = sv[0];
+	tap->queues = 1;
+	tap->attached[0] = true;
 	snprintf(tap->ifname, sizeof(tap->ifname), "fuzz%d", index);
 	fuzz_tap_peer = sv[1];
 }

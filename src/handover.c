@@ -28,7 +28,7 @@
 #include "handover.h"
 #include "lguest.h"
 
-#define MAX_ITEMS	64
+#define MAX_ITEMS	256	/* a multiqueue tap keeps a descriptor per queue */
 #define KEY_MAX		32
 #define VALUE_MAX	256
 #define MAX_HOOKS	8

@@ -183,9 +183,11 @@ static void allow_ioctl(scmp_filter_ctx ctx, u64 mask, u64 val)
 
 /*L:816 Some calls are allowed only with certain arguments.  ioctl()
  * is the widest door of all: a queue thread may only raise an interrupt,
- * put the terminal back on its way out and flush a console pty nobody
- * reads (conhost.c); the vCPU thread may also talk to KVM and set a
- * tap's offloads when a driver starts.
+ * put the terminal back on its way out, flush a console pty nobody
+ * reads (conhost.c) and attach or detach a tap queue (virtio-net's
+ * control queue, as the driver changes its number of queue pairs); the
+ * vCPU thread may also talk to KVM, set a tap's offloads when a driver
+ * starts and detach tap queues when it resets the NIC.
  * Threads are created with clone(CLONE_THREAD): clone3() takes its
  * flags in memory a filter cannot read, so it says ENOSYS and the C
  * library falls back to clone().  The main thread may open files only
@@ -213,6 +215,8 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 0, NULL);
 	else
 		allow_eq(ctx, SCMP_SYS(sendto), 4, 0);
+	if (c != THREAD_MAIN)
+		allow_ioctl(ctx, 0xffffffff, TUNSETQUEUE);
 	if (c == THREAD_DEVICE) {
 		allow_ioctl(ctx, 0xffffffff, KVM_IRQ_LINE);
 		allow_ioctl(ctx, 0xffffffff, TCSETS);

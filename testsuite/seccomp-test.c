@@ -15,6 +15,7 @@
 #include <linux/futex.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -83,13 +84,15 @@ static void *nothing(void *arg)
 }
 
 /* A queue thread's day: eventfd kicks and interrupts, disk I/O, the
- * tap's poll, entropy, locks, the clock, memory, an interrupt ioctl. */
+ * tap's poll, entropy, locks, the clock, memory, an interrupt ioctl,
+ * a tap queue's. */
 static void device_calls(void)
 {
 	u8 buf[4096], rnd[16];
 	struct iovec iov = { buf, sizeof(buf) };
 	struct pollfd p = { .fd = efd, .events = POLLIN };
 	struct kvm_irq_level irq = { .irq = 4, .level = 1 };
+	struct ifreq ifr = { .ifr_flags = IFF_DETACH_QUEUE };
 	struct timespec ts;
 	u64 one = 1, n;
 	int word = 0;
@@ -124,6 +127,9 @@ static void device_calls(void)
 	/* Not KVM's descriptor: the kernel refuses, the filter did not. */
 	if (ioctl(efd, KVM_IRQ_LINE, &irq) == 0 || errno != ENOTTY)
 		broken("ioctl(KVM_IRQ_LINE)");
+	/* virtio-net's control queue: a tap queue detached. */
+	if (ioctl(efd, TUNSETQUEUE, &ifr) == 0 || errno != ENOTTY)
+		broken("ioctl(TUNSETQUEUE)");
 	big = malloc(8 << 20);			/* mmap() and munmap() */
 	if (!big)
 		broken("malloc");

@@ -76,9 +76,11 @@ bool disk_zero(struct disk *d, u64 off, u64 len, bool unmap)
 {
 	int mode;
 
+	/* can_zero only ever goes from true to false, but several queue
+	 * threads may look at it while one clears it: atomic accesses. */
 	if (unmap && d->can_punch)
 		mode = FALLOC_FL_PUNCH_HOLE;
-	else if (d->can_zero)
+	else if (__atomic_load_n(&d->can_zero, __ATOMIC_RELAXED))
 		mode = FALLOC_FL_ZERO_RANGE;
 	else
 		mode = 0;
@@ -86,7 +88,7 @@ bool disk_zero(struct disk *d, u64 off, u64 len, bool unmap)
 			      len) == 0)
 		return true;
 	if (mode == FALLOC_FL_ZERO_RANGE && errno == EOPNOTSUPP)
-		d->can_zero = false;
+		__atomic_store_n(&d->can_zero, false, __ATOMIC_RELAXED);
 	if (mode && errno != EOPNOTSUPP)
 		return false;
 	return write_zeroes(d, off, len);

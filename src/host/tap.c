@@ -24,13 +24,35 @@
 
 void tap_set_offload(const struct tap *tap, unsigned off)
 {
-	if (ioctl(tap->fd, TUNSETOFFLOAD, off) < 0)
+	if (ioctl(tap->fd[0], TUNSETOFFLOAD, off) < 0)
 		warn("virtio-net: %s: cannot set offloads 0x%x", tap->ifname,
 		     off);
 }
 
+/*L:728 A queue the driver does not use must not get frames: the host
+ * would steer some flows to it and nobody would read them.  So it is
+ * detached (the descriptor stays ours), and attached again when the
+ * driver asks for more queue pairs.  The kernel says EINVAL for a queue
+ * already in the state asked for: after a reboot we do not know which
+ * state they were left in, so then that is no failure. */
+bool tap_queue_attach(struct tap *tap, int q, bool on, bool force)
+{
+	struct ifreq ifr;
+
+	if (!force && tap->attached[q] == on)
+		return true;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	if (ioctl(tap->fd[q], TUNSETQUEUE, &ifr) < 0 &&
+	    !(force && errno == EINVAL))
+		return false;
+	tap->attached[q] = on;
+	return true;
+}
+
 /* Everything below runs at startup: any failure is fatal, and closing
- * the tap's file descriptor on the way out makes a new tap vanish. */
+ * the tap's file descriptors on the way out makes a new tap vanish (a
+ * tap we made lives as long as one of its queues is open). */
 
 static void __attribute__((noreturn, format(printf, 3, 4)))
 fail(const struct tap *tap, bool with_errno, const char *fmt, ...)
@@ -42,8 +64,9 @@ fail(const struct tap *tap, bool with_errno, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (tap && tap->fd >= 0)
-		close(tap->fd);
+	for (int q = 0; tap && q < TAP_MAX_QUEUES; q++)
+		if (tap->fd[q] >= 0)
+			close(tap->fd[q]);
 	if (with_errno)
 		errx(EXIT_ERROR, "%s: %s", msg, strerror(saved));
 	errx(EXIT_ERROR, "%s", msg);
@@ -171,19 +194,56 @@ static void set_addr(const struct tap *tap, int sock, const struct tunnet *t)
 		     t->arg, tap->ifname);
 }
 
-/* A new tap (or the existing one attached), speaking virtio-net's
- * header, with no offloads until a driver says which it takes. */
-static void tap_create(struct tap *tap, const struct tunnet *t, int hdr_len)
+/* Queue @q of the tap called @name (a pattern like "tap%d" makes a new
+ * one), with @flags; its name in tap->ifname.  -1 with errno if the
+ * kernel says no. */
+static int tap_queue(struct tap *tap, int q, const char *name, short flags)
 {
 	struct ifreq ifr;
 
-	tap->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (tap->fd < 0)
+	if (tap->fd[q] < 0)
+		tap->fd[q] = open("/dev/net/tun",
+				  O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (tap->fd[q] < 0)
+		return -1;
+	ifreq_name(&ifr, name);
+	ifr.ifr_flags = flags;
+	if (ioctl(tap->fd[q], TUNSETIFF, &ifr) < 0)
+		return -1;
+	snprintf(tap->ifname, sizeof(tap->ifname), "%s", ifr.ifr_name);
+	tap->attached[q] = true;
+	return 0;
+}
+
+/* A new tap (or the existing one attached), speaking virtio-net's
+ * header, with no offloads until a driver says which it takes.  More
+ * than one queue: IFF_MULTI_QUEUE, and a descriptor per queue, each
+ * attached by name.  Someone else's tap was made with or without
+ * multi_queue, and the kernel wants us to say the same: if it says no,
+ * we try the other way, and a single-queue tap gets one queue. */
+static void tap_create(struct tap *tap, const struct tunnet *t, int hdr_len,
+		       int queues)
+{
+	short flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	short mq = queues > 1 ? IFF_MULTI_QUEUE : 0;
+	int r;
+
+	r = tap_queue(tap, 0, t->existing ? t->what : "tap%d", flags | mq);
+	if (r < 0 && tap->fd[0] < 0)
 		fail(tap, true, "--tunnet=%s: cannot open /dev/net/tun (is "
 		     "the tun module loaded?)", t->arg);
-	ifreq_name(&ifr, t->existing ? t->what : "tap%d");
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(tap->fd, TUNSETIFF, &ifr) < 0) {
+	if (r < 0 && t->existing && errno == EINVAL) {
+		mq ^= IFF_MULTI_QUEUE;
+		r = tap_queue(tap, 0, t->what, flags | mq);
+		if (r == 0 && !mq && queues > 1)
+			warnx("--tunnet=%s: %s has a single queue: one queue "
+			      "pair for %d vCPUs (ip tuntap add %s mode tap "
+			      "multi_queue makes one with more)", t->arg,
+			      t->what, queues, t->what);
+		if (!mq)
+			queues = 1;
+	}
+	if (r < 0) {
 		if (t->existing)
 			fail(tap, true, "--tunnet=%s: cannot attach to tap %s "
 			     "(make it with: ip tuntap add %s mode tap user "
@@ -192,9 +252,12 @@ static void tap_create(struct tap *tap, const struct tunnet *t, int hdr_len)
 		     "as root, or use --tunnet=tap:NAME with a tap you own)",
 		     t->arg);
 	}
-	snprintf(tap->ifname, sizeof(tap->ifname), "%s", ifr.ifr_name);
+	for (tap->queues = 1; tap->queues < queues; tap->queues++)
+		if (tap_queue(tap, tap->queues, tap->ifname, flags | mq) < 0)
+			fail(tap, true, "--tunnet=%s: cannot open queue %d of "
+			     "%s", t->arg, tap->queues, tap->ifname);
 
-	if (ioctl(tap->fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
+	if (ioctl(tap->fd[0], TUNSETVNETHDRSZ, &hdr_len) < 0)
 		fail(tap, true, "--tunnet=%s: %s cannot take %d-byte virtio "
 		     "headers", t->arg, tap->ifname, hdr_len);
 	tap_set_offload(tap, 0);
@@ -237,15 +300,20 @@ static void tap_configure(const struct tap *tap, const struct tunnet *t)
 /*L:726 Three ways to reach the network: a new tap with an address on our
  * side (the guest routes through the host), a new tap in an existing
  * bridge (the guest sits on the bridge's network), or a persistent tap
- * someone made for us (no privilege needed if it is ours). */
+ * someone made for us (no privilege needed if it is ours).  Each queue's
+ * descriptor is kept across a reboot: "tapN" for the first, as it
+ * always was, "tapN.Q" for the others. */
 void tap_open(struct tap *tap, const struct tunnet *t, int index,
-	      int hdr_len)
+	      int hdr_len, int queues)
 {
 	struct ifreq ifr;
-	char key[16];
+	char key[24];
 
-	tap->fd = -1;
-	snprintf(key, sizeof(key), "tap%d", index);
+	for (int q = 0; q < TAP_MAX_QUEUES; q++)
+		tap->fd[q] = -1;
+	tap->queues = 0;
+	if (queues > TAP_MAX_QUEUES)
+		queues = TAP_MAX_QUEUES;
 
 	/* Root would create a tap of that name: say it is missing instead. */
 	if (t->existing && !if_nametoindex(t->what))
@@ -253,16 +321,30 @@ void tap_open(struct tap *tap, const struct tunnet *t, int index,
 		     "it with: ip tuntap add %s mode tap user $USER", t->arg,
 		     t->what, t->what);
 
-	/* After a reboot the tap is still ours, set up as before. */
-	tap->fd = handover_fd(key);
-	if (tap->fd >= 0) {
-		if (ioctl(tap->fd, TUNGETIFF, &ifr) < 0)
+	/* After a reboot the tap is still ours, set up as before, with as
+	 * many queues as the first image could open. */
+	snprintf(key, sizeof(key), "tap%d", index);
+	tap->fd[0] = handover_fd(key);
+	if (tap->fd[0] >= 0) {
+		if (ioctl(tap->fd[0], TUNGETIFF, &ifr) < 0)
 			fail(tap, true, "--tunnet=%s: inherited tap: TUNGETIFF",
 			     t->arg);
 		snprintf(tap->ifname, sizeof(tap->ifname), "%s", ifr.ifr_name);
+		tap->attached[0] = true;
+		for (tap->queues = 1; tap->queues < queues; tap->queues++) {
+			snprintf(key, sizeof(key), "tap%d.%d", index,
+				 tap->queues);
+			tap->fd[tap->queues] = handover_fd(key);
+			if (tap->fd[tap->queues] < 0)
+				break;
+		}
 		return;
 	}
-	tap_create(tap, t, hdr_len);
+	tap_create(tap, t, hdr_len, queues);
 	tap_configure(tap, t);
-	handover_set_fd(key, tap->fd);
+	for (int q = 0; q < tap->queues; q++) {
+		if (q)
+			snprintf(key, sizeof(key), "tap%d.%d", index, q);
+		handover_set_fd(key, tap->fd[q]);
+	}
 }

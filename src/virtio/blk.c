@@ -9,6 +9,7 @@
  * limits, read-only disks, and discard and write-zeroes mapped onto
  * fallocate() so that a sparse image stays sparse.
  */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "host/disk.h"
@@ -39,7 +40,8 @@ struct virtio_blk_config {
 	u16 min_io_size;
 	u32 opt_io_size;
 	u8 writeback;
-	u8 unused0[3];
+	u8 unused0;
+	u16 num_queues;			/* with VIRTIO_BLK_F_MQ */
 	u32 max_discard_sectors;
 	u32 max_discard_seg;
 	u32 discard_sector_alignment;
@@ -49,15 +51,25 @@ struct virtio_blk_config {
 	u8 unused1[3];
 } __attribute__((packed));
 
+_Static_assert(offsetof(struct virtio_blk_config, num_queues) == 34,
+	       "virtio_blk_config.num_queues is at offset 34 (5.2.4)");
+
 struct blk_range {
 	u64 sector;
 	u32 num_sectors;
 	u32 flags;
 } __attribute__((packed));
 
+/*
+ * With VIRTIO_BLK_F_MQ several queue threads serve one disk at once.
+ * The file's offsets are their own (pread/pwrite), the configuration
+ * is fixed once the driver runs, and the rest is read-only after
+ * blk_add() -- except what flushes need, two counters (see blk_flush()).
+ */
 struct blk {
 	struct disk disk;
-	bool dirty;		/* written since the last fdatasync() */
+	u64 writes;		/* writes done, counted after each is done */
+	u64 synced;		/* writes an fdatasync() has covered */
 	u64 sectors;		/* capacity */
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config config;
@@ -118,6 +130,39 @@ static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
 	return VIRTIO_BLK_S_OK;
 }
 
+/* A write (or discard, or write-zeroes) is done: a later flush must
+ * sync.  Counted after the data went to the file, never before, so a
+ * flush that sees the count also covers the data. */
+static void blk_wrote(struct blk *b)
+{
+	__atomic_fetch_add(&b->writes, 1, __ATOMIC_RELEASE);
+}
+
+/*L:717 A flush with nothing written since the last one has nothing to
+ * sync.  With one queue a flag did; with a thread per queue, one
+ * thread's fdatasync() may run while another's write completes, and
+ * clearing a flag after the sync would forget that write.  So we note
+ * how many writes were done before the sync started, and after it
+ * succeeds raise the "synced" mark to that number (never lower it: two
+ * flushes may finish out of order).  A write the driver saw complete
+ * before it sent the flush is in the count we read; if the mark is
+ * already that high, an fdatasync() that started after it covered it. */
+static u8 blk_flush(struct blk *b)
+{
+	u64 w = __atomic_load_n(&b->writes, __ATOMIC_ACQUIRE);
+	u64 s = __atomic_load_n(&b->synced, __ATOMIC_ACQUIRE);
+
+	if (b->disk.ro || s >= w)
+		return VIRTIO_BLK_S_OK;
+	if (!disk_sync(&b->disk))
+		return VIRTIO_BLK_S_IOERR;
+	while (s < w && !__atomic_compare_exchange_n(&b->synced, &s, w, false,
+						     __ATOMIC_RELEASE,
+						     __ATOMIC_ACQUIRE))
+		;
+	return VIRTIO_BLK_S_OK;
+}
+
 /*L:716 One request: a 16-byte header the device reads, data, and a status
  * byte, the last byte the device may write.  *@used gets the bytes
  * written into the guest's buffers, status included; false means the
@@ -155,21 +200,17 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 	case VIRTIO_BLK_T_OUT:
 		dlen = rlen - sizeof(hdr);
 		n = iov_slice(data, iov, out, sizeof(hdr), dlen);
-		b->dirty = true;
+		/* A failed write may have written part of the data: it
+		 * counts as a write all the same. */
 		if (b->disk.ro || dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
 		    !disk_rw(&b->disk, data, n, hdr.sector * SECTOR,
 			     true))
 			status = VIRTIO_BLK_S_IOERR;
+		if (!b->disk.ro)
+			blk_wrote(b);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
-		/* Nothing written since the last one: nothing to sync.  A
-		 * new disk (or a reboot) starts dirty, to be sure. */
-		if (b->disk.ro || !b->dirty)
-			break;
-		if (!disk_sync(&b->disk))
-			status = VIRTIO_BLK_S_IOERR;
-		else
-			b->dirty = false;
+		status = blk_flush(b);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		n = iov_slice(data, iov + out, in, 0, wlen - 1);
@@ -184,8 +225,9 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 			break;
 		}
 		n = iov_slice(data, iov, out, sizeof(hdr), rlen - sizeof(hdr));
-		b->dirty = true;
 		status = do_ranges(b, hdr.type, data, n);
+		if (!b->disk.ro)
+			blk_wrote(b);
 		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;
@@ -213,17 +255,18 @@ static void blk_request(struct virtqueue *vq)
 static const struct virtio_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
-	.num_queues = 1,
+	.num_queues = 1,			/* or one per vCPU: blk_config() */
 	.service = { blk_request },
 	.config_size = sizeof(struct virtio_blk_config),
 };
 
 /* What the driver sees of the disk: its size, the limits of a request,
  * and the features the host file allows. */
-static void blk_config(struct blk *b)
+static void blk_config(struct blk *b, int nr_vcpus)
 {
 	struct virtio_blk_config *c = &b->config;
 	u64 features;
+	int queues = nr_vcpus < VIRTIO_MAX_MQ ? nr_vcpus : VIRTIO_MAX_MQ;
 
 	c->capacity = b->sectors;
 	c->size_max = SIZE_MAX_SEG;
@@ -247,6 +290,17 @@ static void blk_config(struct blk *b)
 					      b->disk.blksize / SECTOR : 1;
 	}
 
+	/*L:715 A request queue per vCPU (up to VIRTIO_MAX_MQ), each with
+	 * its own thread and interrupt vector: a driver that submits from
+	 * the CPU it runs on never waits for another CPU's requests.  One
+	 * vCPU: one queue and no VIRTIO_BLK_F_MQ, as always. */
+	if (queues > 1) {
+		features |= 1ULL << VIRTIO_BLK_F_MQ;
+		c->num_queues = queues;
+		b->ops.num_queues = queues;
+		for (int i = 0; i < queues; i++)
+			b->ops.service[i] = blk_request;
+	}
 	b->ops.features = features;
 }
 
@@ -256,16 +310,21 @@ static void blk_add(struct vm *vm, const char *arg, int index)
 
 	b->ops = blk_ops;
 	disk_open(&b->disk, arg, index);
-	b->dirty = true;
+	/* A new disk (or a reboot) starts as written to: the first flush
+	 * syncs whatever the last image may have left unsynced. */
+	b->writes = 1;
+	b->synced = 0;
 	b->sectors = b->disk.size / SECTOR;
 	snprintf(b->id, sizeof(b->id), "lg%llx-%llx",
 		 (unsigned long long)b->disk.dev,
 		 (unsigned long long)b->disk.ino);
-	blk_config(b);
+	blk_config(b, vm->nr_vcpus);
 
-	verbose("--block=%s: disk %d, %llu sectors%s%s", arg, index,
-		(unsigned long long)b->sectors, b->disk.ro ? ", read-only" : "",
-		b->disk.can_punch ? ", discard" : "");
+	verbose("--block=%s: disk %d, %llu sectors%s%s, %d queue%s", arg,
+		index, (unsigned long long)b->sectors,
+		b->disk.ro ? ", read-only" : "",
+		b->disk.can_punch ? ", discard" : "", b->ops.num_queues,
+		b->ops.num_queues > 1 ? "s" : "");
 	virtio_add(vm, &b->ops, b, &b->config);
 }
 

@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <poll.h>
+#include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/tap.h"
 #include "iov.h"
@@ -31,11 +33,26 @@
 struct virtio_net_config {
 	u8 mac[6];
 	u16 status;
+	u16 max_virtqueue_pairs;	/* with VIRTIO_NET_F_MQ */
 } __attribute__((packed));
 
+_Static_assert(offsetof(struct virtio_net_config, max_virtqueue_pairs) == 8,
+	       "virtio_net_config.max_virtqueue_pairs is at offset 8 (5.1.4)");
+
+/*
+ * Queue pair i is receiveq 2i and transmitq 2i + 1, each served by its
+ * own thread through the tap's queue i; with several pairs the control
+ * queue comes after them all.  Pairs the driver has not asked for stay
+ * idle, their tap queues detached.
+ */
 struct net {
 	struct tap tap;
+	int max_pairs;
+	/* Pairs in use: set by the control queue's thread, read by the
+	 * receive threads (atomically), 1 after a reset (5.1.6.5.5). */
+	int pairs;
 	struct virtio_net_config config;
+	struct virtio_ops ops;		/* the queues differ from NIC to NIC */
 };
 
 static void set_offload(struct net *n, const struct virtio_dev *d)
@@ -64,24 +81,46 @@ static void net_start(struct virtio_dev *d)
 	set_offload(d->priv, d);
 }
 
-/* After a reset the next driver may take no offloads at all. */
+static bool pair_active(struct net *n, int pair)
+{
+	return pair < __atomic_load_n(&n->pairs, __ATOMIC_ACQUIRE);
+}
+
+/*L:723 After a reset (and at startup, which may follow a reboot that
+ * left them attached: @force) only the first pair is in use, and the
+ * other tap queues are detached.  No queue thread runs now. */
+static void idle_pairs(struct net *n, bool force)
+{
+	for (int q = 1; q < n->max_pairs; q++)
+		if (!tap_queue_attach(&n->tap, q, false, force))
+			warn("virtio-net: %s: cannot detach queue %d",
+			     n->tap.ifname, q);
+	__atomic_store_n(&n->pairs, 1, __ATOMIC_RELEASE);
+}
+
 static void net_reset(struct virtio_dev *d)
 {
 	set_offload(d->priv, NULL);
+	idle_pairs(d->priv, false);
 }
 
 /* Wait for a frame on the tap, or for the queue to be stopped.  Kicks
- * mean nothing while we hold a buffer; we only consume them. */
+ * mean nothing while we hold a buffer; we only consume them.  An idle
+ * pair's tap queue is detached and not watched: the control queue's
+ * thread kicks us when that changes. */
 static bool wait_tap(struct virtqueue *vq, struct net *n)
 {
-	struct pollfd p[2] = {
-		{ .fd = n->tap.fd, .events = POLLIN },
-		{ .fd = vq->kick_fd, .events = POLLIN },
-	};
+	int pair = vq->index / 2;
+	bool gone = false, active;
+	struct pollfd p[2];
 
 	for (;;) {
 		if (vq->stopping)
 			return false;
+		active = pair_active(n, pair);
+		p[0] = (struct pollfd){ .fd = active && !gone ?
+					n->tap.fd[pair] : -1, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = vq->kick_fd, .events = POLLIN };
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -92,9 +131,13 @@ static bool wait_tap(struct virtqueue *vq, struct net *n)
 			vq_wait_kick(vq);
 		if (vq->stopping)
 			return false;
+		/* A queue detached under us polls as an error, too. */
 		if (p[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			warnx("virtio-net: %s has gone away", n->tap.ifname);
-			p[0].fd = -1;
+			if (pair_active(n, pair)) {
+				warnx("virtio-net: %s has gone away",
+				      n->tap.ifname);
+				gone = true;
+			}
 		} else if (p[0].revents) {
 			return true;
 		}
@@ -110,11 +153,11 @@ static void net_rx(struct virtqueue *vq)
 {
 	struct net *n = vq->dev->priv;
 	struct iovec iov[VQ_MAX_IOV];
+	int pair = vq->index / 2, head;
 	unsigned out, in;
 	size_t room;
 	ssize_t len;
 	u16 one = 1;
-	int head;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		room = iov_total(iov, in);
@@ -130,13 +173,19 @@ static void net_rx(struct virtqueue *vq)
 			vq_interrupt(vq);
 			if (!wait_tap(vq, n))
 				return;
-			len = readv(n->tap.fd, iov, in);
-			if (len >= 0)
+			len = readv(n->tap.fd[pair], iov, in);
+			/* A frame read as the pair was given up is dropped:
+			 * the driver no longer looks at this queue. */
+			if (len >= 0 && pair_active(n, pair))
 				break;
+			if (len >= 0)
+				continue;
 			/* EFAULT: a frame too big for the buffer, which
-			 * the tap has dropped. */
+			 * the tap has dropped.  EBADFD: the queue was
+			 * detached as we read. */
 			if (errno != EAGAIN && errno != EINTR &&
-			    errno != EFAULT)
+			    errno != EFAULT &&
+			    !(errno == EBADFD && !pair_active(n, pair)))
 				warn("virtio-net: %s: read", n->tap.ifname);
 		}
 		/* The tap reports the frame's length even if it was cut to
@@ -154,14 +203,15 @@ static void net_rx(struct virtqueue *vq)
 }
 
 /* Transmit: the driver's header and frame go to the tap as they are.  A
- * frame the tap refuses is dropped, as a real wire would. */
+ * frame the tap refuses is dropped, as a real wire would: so is one on
+ * an idle pair, whose tap queue is detached. */
 static void net_tx(struct virtqueue *vq)
 {
 	struct net *n = vq->dev->priv;
 	struct iovec iov[VQ_MAX_IOV];
+	int fd = n->tap.fd[vq->index / 2], head;
 	unsigned out, in;
 	size_t len;
-	int head;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		len = iov_total(iov, out);
@@ -171,11 +221,82 @@ static void net_tx(struct virtqueue *vq)
 				      len, in);
 			return;
 		}
-		while (writev(n->tap.fd, iov, out) < 0 && errno == EINTR)
+		while (writev(fd, iov, out) < 0 && errno == EINTR)
 			;
 		vq_push(vq, head, 0);
 	}
 }
+
+/*L:732 VQ_PAIRS_SET: the driver uses @pairs pairs from now on.  New
+ * ones' tap queues are attached before the receive threads may look at
+ * them, old ones' detached after they no longer do; either way their
+ * receive threads are kicked to notice.  Only this thread changes the
+ * pairs while the device runs. */
+static bool set_pairs(struct virtio_dev *d, struct net *n, int pairs)
+{
+	int old = n->pairs, q;
+	u64 one = 1;
+
+	for (q = old; q < pairs; q++) {
+		if (!tap_queue_attach(&n->tap, q, true, false)) {
+			warn("virtio-net: %s: cannot attach queue %d",
+			     n->tap.ifname, q);
+			while (--q >= old)
+				tap_queue_attach(&n->tap, q, false, false);
+			return false;
+		}
+	}
+	__atomic_store_n(&n->pairs, pairs, __ATOMIC_RELEASE);
+	for (q = pairs; q < old; q++)
+		if (!tap_queue_attach(&n->tap, q, false, false))
+			warn("virtio-net: %s: cannot detach queue %d",
+			     n->tap.ifname, q);
+	for (q = pairs < old ? pairs : old; q < (pairs < old ? old : pairs);
+	     q++)
+		if (write(d->vq[2 * q].kick_fd, &one, sizeof(one)) < 0)
+			warn("virtio-net: cannot wake receive queue %d", q);
+	return true;
+}
+
+/*L:734 The control queue (5.1.6.5): a class and a command byte, the
+ * command's data, and an ack byte we write.  We know one command, the
+ * number of queue pairs (MQ VQ_PAIRS_SET, a 16-bit count from 1 to
+ * max_virtqueue_pairs); anything else is VIRTIO_NET_ERR. */
+static void net_ctrl(struct virtqueue *vq)
+{
+	struct iovec iov[VQ_MAX_IOV];
+	struct net *n = vq->dev->priv;
+	struct { u8 class, cmd; } h;
+	unsigned out, in;
+	size_t len;
+	u16 pairs;
+	u8 ack;
+	int head;
+
+	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
+		len = iov_total(iov, out);
+		if (len < sizeof(h) || iov_total(iov + out, in) < 1) {
+			virtio_broken(vq->dev, "control command of %zu readable "
+				      "bytes and %u writable buffers", len, in);
+			return;
+		}
+		iov_from(iov, out, 0, &h, sizeof(h));
+		ack = VIRTIO_NET_ERR;
+		if (h.class == VIRTIO_NET_CTRL_MQ &&
+		    h.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+		    virtio_has(vq->dev, VIRTIO_NET_F_MQ) &&
+		    len == sizeof(h) + sizeof(pairs)) {
+			iov_from(iov, out, sizeof(h), &pairs, sizeof(pairs));
+			if (pairs >= 1 && pairs <= n->max_pairs &&
+			    set_pairs(vq->dev, n, pairs))
+				ack = VIRTIO_NET_OK;
+		}
+		iov_to(iov + out, in, 0, &ack, sizeof(ack));
+		vq_push(vq, head, sizeof(ack));
+	}
+}
+
+static void net_queue(struct virtqueue *vq);
 
 static const struct virtio_ops net_ops = {
 	.name = "virtio-net",
@@ -183,30 +304,63 @@ static const struct virtio_ops net_ops = {
 	.features = F(CSUM) | F(GUEST_CSUM) | F(MAC) | F(GUEST_TSO4) |
 		    F(GUEST_TSO6) | F(GUEST_ECN) | F(HOST_TSO4) |
 		    F(HOST_TSO6) | F(HOST_ECN) | F(STATUS),
-	.num_queues = 2,
-	.service = { net_rx, net_tx },
+	.num_queues = 2,		/* or more: net_add() */
+	.service = { net_queue, net_queue },
 	.config_size = sizeof(struct virtio_net_config),
 	.start = net_start,
 	.reset = net_reset,
 };
 
+/*L:730 Which queue is which depends on what was negotiated (5.1.2):
+ * the control queue is 2 * max_virtqueue_pairs with VIRTIO_NET_F_MQ,
+ * else 2.  Queue threads start once the features are settled. */
+static void net_queue(struct virtqueue *vq)
+{
+	struct virtio_dev *d = vq->dev;
+	struct net *n = d->priv;
+	int ctrl = virtio_has(d, VIRTIO_NET_F_MQ) ? 2 * n->max_pairs : 2;
+
+	if (vq->index == ctrl && virtio_has(d, VIRTIO_NET_F_CTRL_VQ))
+		net_ctrl(vq);
+	else if (vq->index >= 2 * n->max_pairs)
+		return;		/* the control queue's place, unused */
+	else if (vq->index % 2)
+		net_tx(vq);
+	else
+		net_rx(vq);
+}
+
 /* The @nth NIC (from 1) of the command line: the same on every boot,
  * so nth - 1 names the tap kept across a reboot, and ends the MAC
- * address a NIC gets when none is given. */
+ * address a NIC gets when none is given.  With several vCPUs, a queue
+ * pair per vCPU (up to VIRTIO_MAX_MQ), each on a tap queue of its own. */
 static void net_add(struct vm *vm, const char *arg, int nth)
 {
 	struct net *n = malloc_or_die(sizeof(*n));
 	struct tunnet t;
+	int pairs = vm->nr_vcpus < VIRTIO_MAX_MQ ? vm->nr_vcpus :
+		    VIRTIO_MAX_MQ;
 
+	*n = (struct net){ .ops = net_ops, .pairs = 1 };
 	tunnet_parse(&t, arg, nth - 1);
 	memcpy(n->config.mac, t.mac, sizeof(n->config.mac));
 	n->config.status = VIRTIO_NET_S_LINK_UP;
-	tap_open(&n->tap, &t, nth - 1, NET_HDR_LEN);
-	verbose("--tunnet=%s: %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", arg,
-		n->tap.ifname, n->config.mac[0], n->config.mac[1],
-		n->config.mac[2], n->config.mac[3], n->config.mac[4],
-		n->config.mac[5]);
-	virtio_add(vm, &net_ops, n, &n->config);
+	tap_open(&n->tap, &t, nth - 1, NET_HDR_LEN, pairs);
+	n->max_pairs = n->tap.queues;
+	if (n->max_pairs > 1) {
+		n->ops.features |= F(CTRL_VQ) | F(MQ);
+		n->config.max_virtqueue_pairs = n->max_pairs;
+		n->ops.num_queues = 2 * n->max_pairs + 1;
+		for (int i = 0; i < n->ops.num_queues; i++)
+			n->ops.service[i] = net_queue;
+	}
+	verbose("--tunnet=%s: %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %d queue "
+		"pair%s", arg, n->tap.ifname, n->config.mac[0],
+		n->config.mac[1], n->config.mac[2], n->config.mac[3],
+		n->config.mac[4], n->config.mac[5], n->max_pairs,
+		n->max_pairs > 1 ? "s" : "");
+	idle_pairs(n, true);
+	virtio_add(vm, &n->ops, n, &n->config);
 }
 
 const struct device_type net_device = {

@@ -30,7 +30,11 @@
 #define MSIX_TABLE	0x000
 #define MSIX_PBA	0x800
 #define BAR1_SIZE	0x1000
-#define MSIX_VECTORS	(VIRTIO_MAX_QUEUES + 1)
+/* A vector per queue and one for configuration changes; never fewer
+ * than five, which every device had before some had a queue per vCPU.
+ * The PBA is one 64-bit word. */
+#define MSIX_MIN	5
+#define MSIX_MAX	(VIRTIO_MAX_QUEUES + 1)
 #define NO_VECTOR	VIRTIO_MSI_NO_VECTOR
 
 #define CAP_VNDR	0x09
@@ -44,19 +48,23 @@ struct msix_entry {
 	u32 addr_lo, addr_hi, data, ctrl;
 };
 
+_Static_assert(MSIX_MAX <= 64, "the PBA is one 64-bit word");
+_Static_assert(MSIX_MAX * 16 <= MSIX_PBA, "the MSI-X table overlaps the PBA");
+
 struct vpci {
 	struct virtio_dev *dev;
 	struct pci_dev *pci;
 	u32 dfselect, gfselect;
 	u16 queue_select, msix_config;
 	u8 msix_cap, cfg_cap;
-	struct msix_entry msix[MSIX_VECTORS];
-	bool pending[MSIX_VECTORS];
-	bool routed[MSIX_VECTORS];	/* KVM has route_addr/data for it */
-	u64 route_addr[MSIX_VECTORS];
-	u32 route_data[MSIX_VECTORS];
-	int gsi[MSIX_VECTORS];
-	int irq_fd[MSIX_VECTORS];
+	int nvec;			/* MSI-X vectors, up to MSIX_MAX */
+	struct msix_entry msix[MSIX_MAX];
+	bool pending[MSIX_MAX];
+	bool routed[MSIX_MAX];		/* KVM has route_addr/data for it */
+	u64 route_addr[MSIX_MAX];
+	u32 route_data[MSIX_MAX];
+	int gsi[MSIX_MAX];
+	int irq_fd[MSIX_MAX];
 	int intx;			/* INTx line level */
 };
 
@@ -79,7 +87,7 @@ static void msix_fire(struct vpci *p, u16 v)
 {
 	u64 one = 1;
 
-	if (v >= MSIX_VECTORS)
+	if (v >= p->nvec)
 		return;
 	if ((p->msix[v].ctrl & 1) ||
 	    (pci_get16(p->pci, p->msix_cap + 2) & MSIX_MASKALL)) {
@@ -198,9 +206,9 @@ static void common_image(struct vpci *p, struct virtio_pci_common_cfg *c)
 	(off < COMMON(field) + sizeof(((struct virtio_pci_common_cfg *)0)->field) && \
 	 COMMON(field) < off + size)
 
-static u16 vector_or_none(u16 v)
+static u16 vector_or_none(const struct vpci *p, u16 v)
 {
-	return v < MSIX_VECTORS ? v : NO_VECTOR;
+	return v < p->nvec ? v : NO_VECTOR;
 }
 
 /* The queue fields of a write, for the selected queue @vq. */
@@ -217,7 +225,7 @@ static void queue_write(struct vpci *p, struct virtqueue *vq,
 	if (TOUCHED(queue_size))
 		vq->size = c->queue_size;
 	if (TOUCHED(queue_msix_vector))
-		vq->vector = vector_or_none(c->queue_msix_vector);
+		vq->vector = vector_or_none(p, c->queue_msix_vector);
 	if (TOUCHED(queue_desc))
 		vq->desc_gpa = c->queue_desc;
 	if (TOUCHED(queue_driver))
@@ -247,7 +255,7 @@ static void common_write(struct vpci *p, u32 off, const u8 *data, int size)
 		virtio_set_driver_features(p->dev, p->gfselect,
 					   c.driver_feature);
 	if (TOUCHED(msix_config))
-		p->msix_config = vector_or_none(c.msix_config);
+		p->msix_config = vector_or_none(p, c.msix_config);
 	if (TOUCHED(queue_select))
 		p->queue_select = c.queue_select;
 	if (TOUCHED(device_status))
@@ -346,13 +354,14 @@ static void msix_update(struct vpci *p, int v)
 static void bar1_io(struct vpci *p, u32 off, u8 *data, int size, bool write)
 {
 	struct virtio_dev *d = p->dev;
+	u32 table = p->nvec * sizeof(struct msix_entry);
 
 	pthread_mutex_lock(&d->lock);
-	if (off < MSIX_TABLE + sizeof(p->msix)) {
+	if (off < MSIX_TABLE + table) {
 		u8 *e = (u8 *)p->msix + off;
 
-		if (off + size > sizeof(p->msix))
-			size = sizeof(p->msix) - off;
+		if (off + size > table)
+			size = table - off;
 		if (write) {
 			/* A write may straddle two entries: both changed. */
 			memcpy(e, data, size);
@@ -365,7 +374,7 @@ static void bar1_io(struct vpci *p, u32 off, u8 *data, int size, bool write)
 	} else if (off >= MSIX_PBA && off < MSIX_PBA + 8 && !write) {
 		u64 bits = 0;
 
-		for (int v = 0; v < MSIX_VECTORS; v++)
+		for (int v = 0; v < p->nvec; v++)
 			bits |= (u64)p->pending[v] << v;
 		bits >>= 8 * (off - MSIX_PBA);
 		memcpy(data, &bits, size);
@@ -406,7 +415,7 @@ static void cfg_write(struct pci_dev *pd, u32 off, int size)
 		cfg_window(p, true);
 	if (off <= p->msix_cap + 3u && off + size > p->msix_cap + 2u) {
 		pthread_mutex_lock(&p->dev->lock);
-		for (int v = 0; v < MSIX_VECTORS; v++)
+		for (int v = 0; v < p->nvec; v++)
 			if (p->pending[v])
 				msix_fire(p, v);
 		intx_update(p);
@@ -500,12 +509,15 @@ static void msix_init(struct vpci *p)
 	u8 c = pci_add_cap(pd, CAP_MSIX, 12);
 
 	p->msix_cap = c;
-	pci_set16(pd, c + 2, MSIX_VECTORS - 1);
+	p->nvec = p->dev->ops->num_queues + 1;
+	if (p->nvec < MSIX_MIN)
+		p->nvec = MSIX_MIN;
+	pci_set16(pd, c + 2, p->nvec - 1);
 	pci_set32(pd, c + 4, MSIX_TABLE | 1);	/* BAR1 */
 	pci_set32(pd, c + 8, MSIX_PBA | 1);
 	pd->wmask[c + 3] = (MSIX_ENABLE | MSIX_MASKALL) >> 8;
 
-	for (int v = 0; v < MSIX_VECTORS; v++) {
+	for (int v = 0; v < p->nvec; v++) {
 		p->msix[v].ctrl = 1;		/* masked at reset */
 		p->gsi[v] = vm_gsi_alloc(vm);
 		p->irq_fd[v] = virtio_eventfd();

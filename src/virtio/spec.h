@@ -68,6 +68,7 @@ struct vring_desc {
 #define VIRTIO_BLK_F_RO			5
 #define VIRTIO_BLK_F_BLK_SIZE		6
 #define VIRTIO_BLK_F_FLUSH		9
+#define VIRTIO_BLK_F_MQ			12
 #define VIRTIO_BLK_F_DISCARD		13
 #define VIRTIO_BLK_F_WRITE_ZEROES	14
 
@@ -93,6 +94,15 @@ struct vring_desc {
 #define VIRTIO_NET_F_HOST_TSO6		12
 #define VIRTIO_NET_F_HOST_ECN		13
 #define VIRTIO_NET_F_STATUS		16
+#define VIRTIO_NET_F_CTRL_VQ		17
+#define VIRTIO_NET_F_MQ			22
 #define VIRTIO_NET_S_LINK_UP		1
+
+/* The control queue (5.1.6.5): a class, a command, its data, and an
+ * ack byte for the device to write. */
+#define VIRTIO_NET_OK			0
+#define VIRTIO_NET_ERR			1
+#define VIRTIO_NET_CTRL_MQ		4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET	0
 
 #endif

@@ -22,7 +22,11 @@
 
 #define VQ_MAX_SIZE		256
 #define VQ_MAX_IOV		(VQ_MAX_SIZE + 2)
-#define VIRTIO_MAX_QUEUES	4
+/* Devices with a queue (or a pair of queues) per vCPU have at most
+ * VIRTIO_MAX_MQ of them: beyond that more queues only cost threads.
+ * virtio-net's are pairs, plus its control queue. */
+#define VIRTIO_MAX_MQ		16
+#define VIRTIO_MAX_QUEUES	(2 * VIRTIO_MAX_MQ + 1)
 
 struct virtio_dev;
 struct virtqueue;

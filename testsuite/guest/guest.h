@@ -172,6 +172,8 @@ void test_blkro(void);
 void test_barmove(void);
 void test_vreset(void);
 void test_multi(void);			/* vmulti.c */
+void test_blkmq(void);			/* vmq.c */
+void test_netmq(void);
 void test_net(void);			/* vnet.c */
 void test_hostile(void);		/* hostile.c */
 void test_hring(void);			/* hostile-ring.c */
@@ -188,6 +190,13 @@ void test_udprecv(void);
 /* vnet.c, for udp.c: the net scenario's driver, doorbells left to the
  * caller (frames are Ethernet frames, the virtio header kept out) */
 void net_start(const char *who, const char *ips, const char *peers);
+struct vdev;
+/* The same with the features of @want too; with VIRTIO_NET_F_MQ, every
+ * queue pair and the control queue set up.  The device (virtio.h). */
+struct vdev *net_start_mq(const char *who, const char *ips,
+			  const char *peers, u64 want);
+void net_tx_pair(int p);		/* transmit on pair @p from now */
+int net_ping(u16 seq);			/* the reply's receive queue, or -1 */
 const u8 *net_ip(void);
 const u8 *net_peer_ip(void);
 const u8 *net_resolve(const char *who);	/* the peer's MAC, by ARP */

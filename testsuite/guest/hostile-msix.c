@@ -7,36 +7,13 @@
 #include "virtio.h"
 #include "hostile.h"
 
-#define LAPIC		((volatile u8 *)(uintptr_t)0xfee00000)
-#define LAPIC_SVR	0xf0
-#define LAPIC_IRR	0x200
-#define MSI_ADDR(apic)	(0xfee00000u | (u32)(apic) << 12)
 #define PBA		0x800
 
 static volatile u8 *t;		/* BAR1: the table, then the PBA */
 
-static bool irr(u8 vector)
-{
-	return mr32(LAPIC, LAPIC_IRR + 0x10 * (vector / 32)) &
-	       (1u << (vector % 32));
-}
-
-/* Wait up to @ms for @vector to be pending. */
-static bool irr_wait(u8 vector, u64 ms)
-{
-	u64 dl = deadline(ms);
-
-	while (!irr(vector) && !expired(dl))
-		asm volatile("pause");
-	return irr(vector);
-}
-
 static void entry(int v, u32 addr, u32 data, u32 ctrl)
 {
-	mw32(t, 16 * v, addr);
-	mw32(t, 16 * v + 4, 0);
-	mw32(t, 16 * v + 8, data);
-	mw32(t, 16 * v + 12, ctrl);
+	msix_entry(t, v, addr, data, ctrl);
 }
 
 /* MSI-X on, queue 0 set up with @vector, DRIVER_OK. */
@@ -44,7 +21,7 @@ static struct vq *setup(struct vdev *d, u16 vector)
 {
 	struct vq *vq;
 
-	mw32(LAPIC, LAPIC_SVR, mr32(LAPIC, LAPIC_SVR) | 0x1ff);
+	lapic_enable();
 	t = (volatile u8 *)(uintptr_t)pci_bar_ensure(d->slot, 1);
 	pci_write(d->slot, d->msix_cap + 2, 2, 0x8000);
 	vdev_init(d, 0);
@@ -71,7 +48,7 @@ bool h_msix(struct vdev *d, const char *kind)
 		       mr32(t, 28), mr32(t, 32));
 		printf("hpci: %s read 0x%02x\n", kind, h_read0(d, vq, 2000));
 		printf("hpci: %s irr 0x41 %d 0x42 %d\n", kind,
-		       irr_wait(0x41, 500), irr(0x42));
+		       lapic_irr_wait(0x41, 500), lapic_irr(0x42));
 	} else if (!strcmp(kind, "maskflip")) {
 		/* Masked: only the pending bit; unmasked: the message. */
 		u32 pba;
@@ -82,12 +59,12 @@ bool h_msix(struct vdev *d, const char *kind)
 		delay_ms(50);
 		pba = mr32(t, PBA);
 		printf("hpci: %s masked pba 0x%x irr %d\n", kind, pba,
-		       irr(0x51));
+		       lapic_irr(0x51));
 		for (int i = 0; i < 50; i++)
 			mw32(t, 12, i & 1);
 		mw32(t, 12, 0);
 		printf("hpci: %s unmasked pba 0x%x irr %d\n", kind,
-		       mr32(t, PBA), irr_wait(0x51, 500));
+		       mr32(t, PBA), lapic_irr_wait(0x51, 500));
 	} else if (!strcmp(kind, "pbawrite")) {
 		/* The PBA is read-only; reads past it are zero. */
 		vq = setup(d, VIRTIO_MSI_NO_VECTOR);
@@ -133,7 +110,7 @@ bool h_msix(struct vdev *d, const char *kind)
 		       "0x%08x\n", kind, mr32(t, 48), mr32(t, 56), mr32(t, 60),
 		       mr32(t, 76), mr32(t, 80));
 		printf("hpci: %s read 0x%02x\n", kind, h_read0(d, vq, 2000));
-		printf("hpci: %s irr 0x63 %d\n", kind, irr_wait(0x63, 500));
+		printf("hpci: %s irr 0x63 %d\n", kind, lapic_irr_wait(0x63, 500));
 	} else {
 		return false;
 	}

@@ -28,6 +28,8 @@ static const struct scenario {
 	{ "blkro",	 test_blkro },
 	{ "barmove",	 test_barmove },
 	{ "vreset",	 test_vreset },
+	{ "blkmq",	 test_blkmq },
+	{ "netmq",	 test_netmq },
 	{ "multi",	 test_multi },
 	{ "net",	 test_net },
 	{ "hostile",	 test_hostile },

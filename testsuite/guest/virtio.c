@@ -222,6 +222,9 @@ struct vq *vdev_queue(struct vdev *d, int q, u16 size, bool enable)
 	u16 max;
 	u64 a;
 
+	if (q >= VQ_MAX)
+		fail("00:%02x.0 %s: queue %d: we drive at most %d", d->slot,
+		     d->name, q, VQ_MAX);
 	mw16(d->common, VC_Q_SELECT, (u16)q);
 	max = mr16(d->common, VC_Q_SIZE);
 	if (!max)
@@ -275,4 +278,37 @@ void vdev_driver_ok(struct vdev *d)
 void vdev_notify(struct vdev *d, u16 q, u16 notify_off)
 {
 	mw16(d->notify, (u32)notify_off * d->notify_mult, q);
+}
+
+#define LAPIC		((volatile u8 *)(uintptr_t)0xfee00000)
+#define LAPIC_SVR	0xf0
+#define LAPIC_IRR	0x200
+
+/* Software-enable the local APIC, vector 0xff for spurious ones. */
+void lapic_enable(void)
+{
+	mw32(LAPIC, LAPIC_SVR, mr32(LAPIC, LAPIC_SVR) | 0x1ff);
+}
+
+bool lapic_irr(u8 vector)
+{
+	return mr32(LAPIC, LAPIC_IRR + 0x10 * (vector / 32)) &
+	       (1u << (vector % 32));
+}
+
+bool lapic_irr_wait(u8 vector, u64 ms)
+{
+	u64 dl = deadline(ms);
+
+	while (!lapic_irr(vector) && !expired(dl))
+		asm volatile("pause");
+	return lapic_irr(vector);
+}
+
+void msix_entry(volatile u8 *table, int v, u32 addr, u32 data, u32 ctrl)
+{
+	mw32(table, 16 * v, addr);
+	mw32(table, 16 * v + 4, 0);
+	mw32(table, 16 * v + 8, data);
+	mw32(table, 16 * v + 12, ctrl);
 }

@@ -84,7 +84,7 @@ void delay_ms(u64 ms);
 #define VC_Q_AVAIL		0x28	/* u64 queue_driver */
 #define VC_Q_USED		0x30	/* u64 queue_device */
 
-#define VQ_MAX			4	/* queues per device we drive */
+#define VQ_MAX			9	/* queues per device we drive */
 #define VQ_SIZE_MAX		256	/* our ring arrays' size */
 #define VQ_INDIRECT_MAX		8	/* entries in one indirect table */
 
@@ -219,6 +219,14 @@ void *vq_get(struct vq *vq, u32 *len);	/* a completed cookie, or NULL */
 void *vq_wait(struct vq *vq, u32 *len);	/* the same, or timeout: fails */
 /* Put @head in the avail ring as is, with no checks (hostile). */
 void vq_publish(struct vq *vq, u16 head);
+
+/* virtio.c: MSI-X and the local APIC.  With IF clear a delivered
+ * vector stays pending in the APIC's IRR, which is how we see it. */
+#define MSI_ADDR(apic)	(0xfee00000u | (u32)(apic) << 12)
+void lapic_enable(void);
+bool lapic_irr(u8 vector);
+bool lapic_irr_wait(u8 vector, u64 ms);	/* pending within @ms? */
+void msix_entry(volatile u8 *table, int v, u32 addr, u32 data, u32 ctrl);
 
 /* virtio.c */
 noreturn void fail(const char *fmt, ...)

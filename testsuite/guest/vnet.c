@@ -27,6 +27,10 @@
 
 static struct vdev *dev;
 static struct vq *rx, *tx;
+/* With VIRTIO_NET_F_MQ (vmq.c) frames may come on any pair's receive
+ * queue: they are all looked at, and a frame goes back to its own. */
+static struct vq *rxq[VQ_MAX];
+static int nrx = 1, rx_from, reply_rx = -1;
 static u8 mac[ETH_ALEN], ip[4], peer[4], peer_mac[ETH_ALEN];
 static bool peer_known;
 static u8 *txbufs;
@@ -229,14 +233,18 @@ static void ip_in(const u8 *f, const u8 *h, u32 len)
 	} else if (c[0] == ICMP_ECHOREPLY && get16(c + 4) == PING_ID &&
 		   !memcmp(h + 12, peer, 4)) {
 		last_reply = get16(c + 6);
+		reply_rx = rx_from;
 	}
 }
 
 /* A received frame (past the virtio header) and its length, or NULL. */
 u8 *net_rx_get(u32 *len)
 {
-	u8 *p = vq_get(rx, len);
+	u8 *p = NULL;
 
+	for (int i = 0; i < nrx && !p; i++)
+		if ((p = vq_get(rxq[i], len)))
+			rx_from = i;
 	if (!p)
 		return NULL;
 	if (*len > BUF_LEN)
@@ -250,7 +258,7 @@ void net_rx_put(u8 *f)
 {
 	struct vbuf b = { f - NET_HDR, BUF_LEN, true };
 
-	vq_add(rx, &b, 1, b.addr);
+	vq_add(rxq[rx_from], &b, 1, b.addr);
 }
 
 /* What the net scenario does with a frame: ARP, and ICMP echo. */
@@ -286,30 +294,47 @@ bool net_poll(void)
 		return false;
 	net_rx_other(f, len);
 	net_rx_put(f);
-	vq_kick(rx);
+	vq_kick(rxq[rx_from]);
 	return true;
 }
 
-static void net_open(void)
+/* Up, with the features of @want the device offers: with
+ * VIRTIO_NET_F_MQ, max_virtqueue_pairs pairs and the control queue
+ * after them; receive buffers on every pair. */
+static void net_open(u64 want)
 {
+	int pairs = 1;
 	u8 *rxbufs;
 
 	dev = vdev_find(VIRTIO_ID_NET, (int)arg_u64("nic", 0));
 	if (!dev)
 		fail("no virtio-net device");
-	vdev_init(dev, vdev_want() | BIT(VIRTIO_NET_F_MAC));
-	rx = vdev_queue(dev, NET_RX, 0, true);
-	tx = vdev_queue(dev, NET_TX, 0, true);
+	vdev_init(dev, vdev_want() | BIT(VIRTIO_NET_F_MAC) | want);
+	if (dev->features & BIT(VIRTIO_NET_F_MQ))
+		pairs = mr16(dev->cfg, 8);	/* max_virtqueue_pairs */
+	if (pairs < 1 || 2 * pairs + (pairs > 1) > VQ_MAX)
+		fail("net: %d queue pairs, more than we drive", pairs);
+	nrx = pairs;
+	for (int q = 0; q < 2 * pairs; q++)
+		vdev_queue(dev, q, 0, true);
+	if (dev->features & BIT(VIRTIO_NET_F_MQ))
+		vdev_queue(dev, 2 * pairs, 0, true);
 	vdev_driver_ok(dev);
 	net_mac(dev, mac);
-	rxbufs = alloc(NBUFS * BUF_LEN, 4096);
+	rx = &dev->vq[NET_RX];
+	tx = &dev->vq[NET_TX];
+	rxbufs = alloc((u64)pairs * NBUFS * BUF_LEN, 4096);
 	txbufs = alloc(NBUFS * BUF_LEN, 4096);
-	for (int i = 0; i < NBUFS && i < rx->size; i++) {
-		struct vbuf b = { rxbufs + i * BUF_LEN, BUF_LEN, true };
+	for (int p = 0; p < pairs; p++) {
+		rxq[p] = &dev->vq[2 * p];
+		for (int i = 0; i < NBUFS && i < rxq[p]->size; i++) {
+			struct vbuf b = { rxbufs + (p * NBUFS + i) * BUF_LEN,
+					  BUF_LEN, true };
 
-		vq_add(rx, &b, 1, b.addr);
+			vq_add(rxq[p], &b, 1, b.addr);
+		}
+		vq_kick(rxq[p]);
 	}
-	vq_kick(rx);
 }
 
 static bool resolve_peer(void)
@@ -325,26 +350,31 @@ static bool resolve_peer(void)
 	return peer_known;
 }
 
-static void ping_peer(const char *who, unsigned count)
+/* One echo request to the (resolved) peer; the receive queue the reply
+ * came on, or -1 if none came within two seconds. */
+int net_ping(u16 seq)
 {
 	u8 data[PING_DATA];
+	u64 dl = deadline(2000);
 
 	for (int i = 0; i < PING_DATA; i++)
 		data[i] = (u8)i;
+	icmp_send(peer_mac, peer, ICMP_ECHO, PING_ID, seq, data, PING_DATA);
+	while (last_reply != (int)seq && !expired(dl))
+		if (!net_poll())
+			asm volatile("pause");
+	return last_reply == (int)seq ? reply_rx : -1;
+}
+
+static void ping_peer(const char *who, unsigned count)
+{
 	if (!resolve_peer())
 		fail("net: no arp reply from %s", who);
 	printf("net: peer %s is at %02x:%02x:%02x:%02x:%02x:%02x\n", who,
 	       peer_mac[0], peer_mac[1], peer_mac[2], peer_mac[3],
 	       peer_mac[4], peer_mac[5]);
 	for (unsigned seq = 1; seq <= count; seq++) {
-		u64 dl = deadline(2000);
-
-		icmp_send(peer_mac, peer, ICMP_ECHO, PING_ID, (u16)seq, data,
-			  PING_DATA);
-		while (last_reply != (int)seq && !expired(dl))
-			if (!net_poll())
-				asm volatile("pause");
-		if (last_reply != (int)seq)
+		if (net_ping((u16)seq) < 0)
 			fail("net: ping %s seq %u no reply", who, seq);
 		printf("net: ping %s seq %u reply ok\n", who, seq);
 	}
@@ -356,15 +386,29 @@ static void ping_peer(const char *who, unsigned count)
  */
 void net_start(const char *who, const char *ips, const char *peers)
 {
+	net_start_mq(who, ips, peers, 0);
+}
+
+struct vdev *net_start_mq(const char *who, const char *ips,
+			  const char *peers, u64 want)
+{
 	if (!ips)
 		ips = "10.0.2.15";
 	if (!parse_ip(ips, ip))
 		fail("%s: bad ip=%s", who, ips);
 	if (peers && !parse_ip(peers, peer))
 		fail("%s: bad peer=%s", who, peers);
-	net_open();
+	net_open(want);
 	printf("%s: ready ip %s mac %02x:%02x:%02x:%02x:%02x:%02x\n", who,
 	       ips, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return dev;
+}
+
+/* Transmit on pair @p from now on, once the old queue has sent all. */
+void net_tx_pair(int p)
+{
+	net_tx_drain();
+	tx = &dev->vq[2 * p + 1];
 }
 
 const u8 *net_ip(void)
