@@ -34,6 +34,7 @@ srcdir=$(cd "$here/.." && pwd)
 limit_of() {
 	case $1 in
 	lguest.linux) echo 2400 ;;
+	lguest.virtio) echo 1800 ;;
 	lguest.soak) echo 3000 ;;
 	*) echo 1200 ;;
 	esac
