@@ -227,7 +227,7 @@ static void net_tx(struct virtqueue *vq)
 	}
 }
 
-/*L:732 VQ_PAIRS_SET: the driver uses @pairs pairs from now on.  New
+/*L:725 VQ_PAIRS_SET: the driver uses @pairs pairs from now on.  New
  * ones' tap queues are attached before the receive threads may look at
  * them, old ones' detached after they no longer do; either way their
  * receive threads are kicked to notice.  Only this thread changes the
@@ -258,7 +258,7 @@ static bool set_pairs(struct virtio_dev *d, struct net *n, int pairs)
 	return true;
 }
 
-/*L:734 The control queue (5.1.6.5): a class and a command byte, the
+/*L:727 The control queue (5.1.6.5): a class and a command byte, the
  * command's data, and an ack byte we write.  We know one command, the
  * number of queue pairs (MQ VQ_PAIRS_SET, a 16-bit count from 1 to
  * max_virtqueue_pairs); anything else is VIRTIO_NET_ERR. */
@@ -311,7 +311,7 @@ static const struct virtio_ops net_ops = {
 	.reset = net_reset,
 };
 
-/*L:730 Which queue is which depends on what was negotiated (5.1.2):
+/*L:729 Which queue is which depends on what was negotiated (5.1.2):
  * the control queue is 2 * max_virtqueue_pairs with VIRTIO_NET_F_MQ,
  * else 2.  Queue threads start once the features are settled. */
 static void net_queue(struct virtqueue *vq)
