@@ -162,19 +162,31 @@ static void status_written(struct lgdev *ld)
 	virtio_set_status(d, v | (d->status & VIRTIO_S_FEATURES_OK));
 }
 
-/* A kick on a ring nothing is bound to: the queue may not have started
- * (the driver kicked before DRIVER_OK; its buffers are seen when it
- * starts), or the binding failed and the kick is passed on by hand. */
+/* A kick on a ring nothing is bound to.  Before DRIVER_OK: drivers of
+ * Linux before 3.19 use their queues from their probe routines (a disk's
+ * partition table is read there), and DRIVER_OK comes after; their
+ * features are settled by then, so the first kick starts the device, as
+ * the original Launcher did.  After it: the eventfd binding failed, and
+ * the kick is passed on by hand. */
 static bool ring_kicked(struct lgdev *ld, u64 addr)
 {
-	for (int i = 0; i < ld->d->ops->num_queues; i++) {
-		struct virtqueue *vq = &ld->d->vq[i];
+	struct virtio_dev *d = ld->d;
+
+	for (int i = 0; i < d->ops->num_queues; i++) {
+		struct virtqueue *vq = &d->vq[i];
 		u64 one = 1;
+		u8 v;
 
 		if (ld->ring[i] != addr)
 			continue;
+		v = __atomic_load_n(&desc_of(ld)[4], __ATOMIC_ACQUIRE);
+		if (!(d->status & VIRTIO_S_DRIVER_OK) &&
+		    (v & VIRTIO_S_DRIVER)) {
+			driver_ok(ld, v | VIRTIO_S_DRIVER_OK);
+			return true;
+		}
 		if (vq->running && write(vq->kick_fd, &one, sizeof(one)) < 0)
-			warn("%s: cannot pass a kick on", ld->d->ops->name);
+			warn("%s: cannot pass a kick on", d->ops->name);
 		return true;
 	}
 	return false;
