@@ -393,6 +393,11 @@ void seccomp_install(enum thread_class c)
 		errx(EXIT_ERROR, "seccomp: x86-64: %s", strerror(-rc));
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 			      SCMP_ACT_KILL_PROCESS);
+	/* Kernels before 4.14 (those with /dev/lguest) can only kill the
+	 * thread that made the call. */
+	if (rc == -EINVAL)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+				      SCMP_ACT_KILL);
 	if (rc < 0)
 		errx(EXIT_ERROR, "seccomp: cannot kill on other "
 		     "architectures: %s", strerror(-rc));
