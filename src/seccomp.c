@@ -406,6 +406,11 @@ void seccomp_install(enum thread_class c)
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	add_rules(ctx, c);
 	rc = seccomp_load(ctx);
+	/* A kernel built without them (old 32-bit hosts often were). */
+	if (rc < 0 && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL)
+		errx(EXIT_ERROR, "seccomp: this kernel has no system call "
+		     "filters (CONFIG_SECCOMP_FILTER); run with --no-seccomp, "
+		     "or on a kernel that has them");
 	if (rc < 0)
 		errx(EXIT_ERROR, "seccomp: cannot install the %s thread's "
 		     "filter: %s (--no-seccomp runs without, for debugging)",
