@@ -134,6 +134,9 @@ static void guest_died(struct lg *lg)
 	if (n < 0)
 		n = 0;
 	why[n] = '\0';
+	/* A panic's message ends in a newline. */
+	while (n > 0 && (why[n - 1] == '\n' || why[n - 1] == '\0'))
+		why[--n] = '\0';
 	if (!strcmp(why, POWER_DOWN)) {
 		vm_stop(STOP_POWEROFF);
 		return;
