@@ -237,6 +237,9 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 		 * a queue thread names itself before it does. */
 		allow_eq(ctx, SCMP_SYS(prctl), 0, PR_SET_NO_NEW_PRIVS);
 		allow_eq(ctx, SCMP_SYS(prctl), 0, PR_SET_NAME);
+		/* Kernels before 3.17 have no seccomp(2): libseccomp
+		 * loads a queue thread's filter with prctl() there. */
+		allow_eq(ctx, SCMP_SYS(prctl), 0, PR_SET_SECCOMP);
 		return;
 	}
 
