@@ -33,10 +33,6 @@ static bool fill(struct rng *r, u8 *p, size_t len)
 			n = read(r->urandom_fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == ENOSYS && r->urandom_fd < 0) {
-			r->urandom_fd = open_or_die("/dev/urandom", O_RDONLY);
-			continue;
-		}
 		if (n <= 0)
 			return false;
 		p += n;
@@ -89,7 +85,16 @@ static void rng_add(struct vm *vm, const char *arg, int nth)
 {
 	struct rng *r = malloc_or_die(sizeof(*r));
 
+	u8 b;
+
+	/* Kernels before 3.17 have no getrandom(): /dev/urandom is opened
+	 * now, while we may, and kept across reboots. */
 	r->urandom_fd = -1;
+	if (getrandom(&b, 1, GRND_NONBLOCK) < 0 && errno == ENOSYS) {
+		r->urandom_fd = open_kept("urandom", "/dev/urandom", O_RDONLY);
+		if (r->urandom_fd < 0)
+			err(EXIT_ERROR, "--rng: /dev/urandom");
+	}
 	virtio_add(vm, &rng_ops, r, NULL);
 }
 
