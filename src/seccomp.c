@@ -55,6 +55,20 @@ int seccomp_reopen_dir = -1;
 #define SYS_SECCOMP	1
 #endif
 
+/* The filters are for the calling convention this Launcher is built
+ * for; a call made by any other ends it at once (seccomp_install()). */
+#if defined(__x86_64__)
+#define ABI_SCMP	SCMP_ARCH_X86_64
+#define ABI_AUDIT	AUDIT_ARCH_X86_64
+#define ABI_NAME	"x86-64"
+#elif defined(__i386__)
+#define ABI_SCMP	SCMP_ARCH_X86
+#define ABI_AUDIT	AUDIT_ARCH_I386
+#define ABI_NAME	"i386"
+#else
+#error "lguest's system call filters know x86-64 and i386 only"
+#endif
+
 /*L:810 What a queue thread does: move bytes between the rings and its
  * descriptors (eventfds, the disk, the tap, the terminal), sync and
  * punch the disk, take entropy, wait, and raise interrupts.  Creating a
@@ -78,6 +92,17 @@ static const int device_calls[] = {
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getpid),
 	SCMP_SYS(gettid), SCMP_SYS(exit), SCMP_SYS(exit_group),
+#ifdef __i386__
+	/*L:811 The same work in a 32-bit Launcher, where the C library
+	 * makes other calls for some of it: mmap2 (an offset in pages);
+	 * the 64-bit time calls, tried first, the old ones only where the
+	 * kernel says ENOSYS; sigreturn, the way back from a handler
+	 * without SA_SIGINFO (the vCPU's kick, vm.c); and send() on a
+	 * socket, which goes through socketcall(2) (add_rules()). */
+	SCMP_SYS(mmap2), SCMP_SYS(futex_time64), SCMP_SYS(ppoll_time64),
+	SCMP_SYS(clock_gettime64), SCMP_SYS(clock_nanosleep_time64),
+	SCMP_SYS(sigreturn),
+#endif
 #ifdef __SANITIZE_ADDRESS__
 	/* AddressSanitizer's runtime: each thread's alternate signal
 	 * stack and its limits.  (Its leak checker's tracer is a clone()
@@ -130,6 +155,15 @@ static const int main_calls[] = {
 	SCMP_SYS(getegid), SCMP_SYS(capget), SCMP_SYS(capset),
 	SCMP_SYS(prctl), SCMP_SYS(connect), SCMP_SYS(sendmsg),
 	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
+#ifdef __i386__
+	/* The same in a 32-bit Launcher: a thread's TLS, 64-bit file
+	 * offsets, sizes and flags, 32-bit user and group IDs, and the
+	 * 64-bit time calls the device list has. */
+	SCMP_SYS(set_thread_area), SCMP_SYS(_llseek), SCMP_SYS(fcntl64),
+	SCMP_SYS(fstat64), SCMP_SYS(fstatat64), SCMP_SYS(fstatfs64),
+	SCMP_SYS(getuid32), SCMP_SYS(geteuid32), SCMP_SYS(getgid32),
+	SCMP_SYS(getegid32),
+#endif
 };
 
 /* The thread classes' names, for the one line a forbidden call gets. */
@@ -152,8 +186,7 @@ static void add(scmp_filter_ctx ctx, u32 action, int nr, unsigned n,
 	int rc = seccomp_rule_add_array(ctx, action, nr, n, cmp);
 
 	if (rc < 0) {
-		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64,
-							      nr);
+		char *name = seccomp_syscall_resolve_num_arch(ABI_SCMP, nr);
 
 		errx(EXIT_ERROR, "seccomp: cannot add a rule for %s: %s",
 		     name ? name : "?", strerror(-rc));
@@ -180,6 +213,38 @@ static void allow_ioctl(scmp_filter_ctx ctx, u64 mask, u64 val)
 	struct scmp_arg_cmp c = { 1, SCMP_CMP_MASKED_EQ, mask, val };
 
 	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &c);
+}
+
+/*L:815 In a 32-bit Launcher the C library makes its socket calls through
+ * socketcall(2): one call, the operation in its first argument and the
+ * operation's own arguments in memory a filter cannot read.  libseccomp
+ * turns a rule for socket() into one for socketcall(SYS_SOCKET) (and the
+ * direct call), but compares a rule's argument checks with socketcall's
+ * own arguments: a pointer and whatever the registers held.  So there
+ * the operations are allowed by name, without argument checks. */
+static void allow_socket(scmp_filter_ctx ctx, int nr, unsigned n,
+			 const struct scmp_arg_cmp *cmp)
+{
+#ifdef __i386__
+	n = 0;
+#endif
+	add(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+}
+
+/* Console output to an attached client: send() on the socket it
+ * connected, never to an address (main's syslog(3) needs one).  On
+ * x86-64 send() is sendto() without an address; on i386 it is an
+ * operation of socketcall(2) of its own. */
+static void allow_send(scmp_filter_ctx ctx, enum thread_class c)
+{
+	if (c == THREAD_MAIN)
+		allow_socket(ctx, SCMP_SYS(sendto), 0, NULL);
+#ifdef __i386__
+	allow_socket(ctx, SCMP_SYS(send), 0, NULL);
+#else
+	else
+		allow_eq(ctx, SCMP_SYS(sendto), 4, 0);
+#endif
 }
 
 /*L:816 Some calls are allowed only with certain arguments.  ioctl()
@@ -210,12 +275,7 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 	allow(ctx, device_calls, ARRAY_SIZE(device_calls));
 	/* raise() and abort() signal their own thread, nobody else. */
 	allow_eq(ctx, SCMP_SYS(tgkill), 0, getpid());
-	/* Console output to an attached client: send() on the socket it
-	 * connected, never to an address (main's syslog(3) needs one). */
-	if (c == THREAD_MAIN)
-		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 0, NULL);
-	else
-		allow_eq(ctx, SCMP_SYS(sendto), 4, 0);
+	allow_send(ctx, c);
 	if (c != THREAD_MAIN)
 		allow_ioctl(ctx, 0xffffffff, TUNSETQUEUE);
 	if (c == THREAD_DEVICE) {
@@ -255,7 +315,7 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 
 		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2, reopen);
 	}
-	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, unix_dgram);
+	allow_socket(ctx, SCMP_SYS(socket), 2, unix_dgram);
 #ifdef __SANITIZE_ADDRESS__
 	/* A rebooted sanitized image's runtime reads /proc/self/cmdline
 	 * with open(2), flags in the second argument, before main(). */
@@ -306,7 +366,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	term_restore();
 	if (si->si_code != SYS_SECCOMP)		/* kill -SYS: just die */
 		_exit(128 + sig);
-	if (si->si_arch == AUDIT_ARCH_X86_64 && nr >= 0 && nr < MAX_NR)
+	if (si->si_arch == ABI_AUDIT && nr >= 0 && nr < MAX_NR)
 		name = syscall_name[nr];
 	p = put_str(p, end, "lguest: seccomp: forbidden system call ");
 	p = put_str(p, end, name ? name : "unknown");
@@ -339,8 +399,8 @@ static void prepare(void)
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	mallopt(M_ARENA_MAX, 8 * (cpus > 0 ? cpus : 1));
 	for (int nr = 0; nr < MAX_NR; nr++)
-		syscall_name[nr] = seccomp_syscall_resolve_num_arch(
-					SCMP_ARCH_X86_64, nr);
+		syscall_name[nr] = seccomp_syscall_resolve_num_arch(ABI_SCMP,
+								    nr);
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		err(EXIT_ERROR, "seccomp: cannot catch SIGSYS");
@@ -389,11 +449,13 @@ void seccomp_install(enum thread_class c)
 	ctx = seccomp_init(SCMP_ACT_TRAP);
 	if (!ctx)
 		errx(EXIT_ERROR, "seccomp: cannot start a filter");
-	/* x86-64 calls only: i386 (int $0x80) and x32 calls, which
-	 * would pass under other numbers, end the Launcher at once. */
-	rc = seccomp_arch_add(ctx, SCMP_ARCH_X86_64);
+	/* Calls of the Launcher's own ABI only.  The others pass under
+	 * other numbers, and end the Launcher at once: in an x86-64 one,
+	 * i386 (int $0x80) and x32 calls; in an i386 one, x86-64 calls
+	 * made after a far jump to the 64-bit code segment. */
+	rc = seccomp_arch_add(ctx, ABI_SCMP);
 	if (rc < 0 && rc != -EEXIST)
-		errx(EXIT_ERROR, "seccomp: x86-64: %s", strerror(-rc));
+		errx(EXIT_ERROR, "seccomp: %s: %s", ABI_NAME, strerror(-rc));
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 			      SCMP_ACT_KILL_PROCESS);
 	/* Kernels before 4.14 (those with /dev/lguest) can only kill the

@@ -251,15 +251,32 @@ static void call_open_write(void)
 	open("/tmp/lguest-seccomp-test-must-not-exist", O_WRONLY | O_CREAT, 0600);
 }
 
-static void call_socket_inet(void)
-{
-	socket(AF_INET, SOCK_STREAM, 0);
-}
-
 static void call_socket(void)
 {
 	socket(AF_UNIX, SOCK_DGRAM, 0);
 }
+
+/* The socket calls a 32-bit C library makes through socketcall(2), which
+ * the filters there allow by operation only (src/seccomp.c): the line
+ * names socketcall, and the main thread's forbidden socket call is one
+ * it may not make at all, since any socket() passes. */
+#ifdef __i386__
+#define SOCKET_CALL	"socketcall", SYS_socketcall
+#define MAIN_SOCKET	"listen()"
+
+static void call_main_socket(void)
+{
+	listen(STDIN_FILENO, 1);
+}
+#else
+#define SOCKET_CALL	"socket", SYS_socket
+#define MAIN_SOCKET	"socket(AF_INET)"
+
+static void call_main_socket(void)
+{
+	socket(AF_INET, SOCK_STREAM, 0);
+}
+#endif
 
 static void call_execve(void)
 {
@@ -287,6 +304,7 @@ static void call_thread(void)
 		pthread_join(t, NULL);
 }
 
+#ifdef __x86_64__
 /* A 32-bit call, and an x32 one: other ABIs, other numbers. */
 static void call_i386(void)
 {
@@ -299,6 +317,33 @@ static void call_x32(void)
 {
 	syscall(0x40000000 | SYS_getpid);
 }
+#else
+/* From 32-bit code, an x86-64 call: a far return into the kernel's
+ * 64-bit user code segment (0x33), getpid there, and back to the 32-bit
+ * one (0x23), should it return.  (syscall takes ECX and R11.) */
+static void call_x86_64(void)
+{
+	long ret;
+
+	asm volatile("call 1f\n"
+		     "1:\tpopl %%esi\n\t"
+		     "leal 2f-1b(%%esi), %%edx\n\t"
+		     "leal 3f-1b(%%esi), %%esi\n\t"
+		     "pushl $0x33\n\t"
+		     "pushl %%edx\n\t"
+		     "lretl\n"
+		     ".code64\n"
+		     "2:\tmovl $39, %%eax\n\t"
+		     "syscall\n\t"
+		     "subq $8, %%rsp\n\t"
+		     "movl %%esi, (%%rsp)\n\t"
+		     "movl $0x23, 4(%%rsp)\n\t"
+		     "lretl\n"
+		     ".code32\n"
+		     "3:"
+		     : "=a"(ret) : : "ecx", "edx", "esi", "memory", "cc");
+}
+#endif
 
 /* ---- the children ------------------------------------------------------ */
 
@@ -517,19 +562,21 @@ static int reexec(const char *mode)
 	int fd;
 
 	if (!strcmp(mode, "--reexec-early"))
-		call_socket_inet();		/* before seccomp_install() */
+		call_main_socket();		/* before seccomp_install() */
 	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 	seccomp_install(THREAD_MAIN);
 	print_status("reexec", fd);
-	call_socket_inet();
+	call_main_socket();
 	return 0;
 }
 
 static void check_exec(void)
 {
 	struct outcome o;
-	const char *want = "lguest: seccomp: forbidden system call socket (41) "
-			   "in the main thread\n";
+	char want[200];
+
+	snprintf(want, sizeof(want), "lguest: seccomp: forbidden system call "
+		 "%s (%d) in the main thread\n", SOCKET_CALL);
 
 	run(&o, exec_true_child);
 	report(WIFEXITED(o.status) && WEXITSTATUS(o.status) == 0, &o,
@@ -541,8 +588,8 @@ static void check_exec(void)
 	       strstr(o.out, "reexec: Seccomp_filters 1\n"), &o,
 	       "main: after exec of itself, one filter, not a second copy");
 	report(WIFEXITED(o.status) && WEXITSTATUS(o.status) == EXIT_ERROR &&
-	       !strcmp(o.err, want), &o, "main: after exec, socket(AF_INET) "
-	       "is still named and ends it");
+	       !strcmp(o.err, want), &o, "main: after exec, %s is still "
+	       "named and ends it", MAIN_SOCKET);
 
 	reexec_mode = "--reexec-early";
 	run(&o, reexec_child);
@@ -601,7 +648,7 @@ int main(int argc, char **argv)
 	check_class(THREAD_DEVICE, "device", "openat", call_openat,
 		    "openat", SYS_openat);
 	check_class(THREAD_DEVICE, "device", "socket", call_socket,
-		    "socket", SYS_socket);
+		    SOCKET_CALL);
 	check_class(THREAD_DEVICE, "device", "execve", call_execve,
 		    "execve", SYS_execve);
 	check_class(THREAD_DEVICE, "device", "ioctl(TIOCGWINSZ)",
@@ -612,21 +659,28 @@ int main(int argc, char **argv)
 	check_class(THREAD_VCPU, "vCPU", "execve", call_execve,
 		    "execve", SYS_execve);
 	check_class(THREAD_VCPU, "vCPU", "socket", call_socket,
-		    "socket", SYS_socket);
+		    SOCKET_CALL);
 	check_class(THREAD_VCPU, "vCPU", "fork", call_fork, "clone", SYS_clone);
 	check_class(THREAD_VCPU, "vCPU", "ioctl(TIOCGWINSZ)", call_ioctl_tty,
 		    "ioctl", SYS_ioctl);
 
-	check_class(THREAD_MAIN, "main", "socket(AF_INET)", call_socket_inet,
-		    "socket", SYS_socket);
+	check_class(THREAD_MAIN, "main", MAIN_SOCKET, call_main_socket,
+		    SOCKET_CALL);
 	check_class(THREAD_MAIN, "main", "openat for writing", call_open_write,
 		    "openat", SYS_openat);
 	check_class(THREAD_MAIN, "main", "fork", call_fork, "clone", SYS_clone);
 
 	check_killed(THREAD_DEVICE, "device", "creating a thread", call_thread);
+#ifdef __x86_64__
 	check_killed(THREAD_DEVICE, "device", "an i386 system call (int $0x80)",
 		     call_i386);
 	check_killed(THREAD_MAIN, "main", "an x32 system call", call_x32);
+#else
+	check_killed(THREAD_DEVICE, "device", "an x86-64 system call",
+		     call_x86_64);
+	check_killed(THREAD_MAIN, "main", "an x86-64 system call",
+		     call_x86_64);
+#endif
 	check_exec();
 	check_off();
 
