@@ -131,6 +131,11 @@ static u64 parse_mem(const char *s)
 		usage_error("memory size '%s' is more than this host's %llu MiB "
 			    "of RAM; give less", s,
 			    (unsigned long long)(host / MiB));
+	/* A 32-bit Launcher has 3 or 4 GiB of address space for all of
+	 * itself: the guest's memory gets half, one mapping of it. */
+	if (sizeof(void *) < 8 && n > 2 * GiB)
+		usage_error("memory size '%s' is more than a 32-bit lguest can "
+			    "map; give at most 2G", s);
 	return n;
 }
 

@@ -87,16 +87,18 @@ static const int device_calls[] = {
 	SCMP_SYS(fdatasync), SCMP_SYS(fallocate), SCMP_SYS(getrandom),
 	SCMP_SYS(futex), SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(sched_yield),
-	SCMP_SYS(sched_getaffinity), SCMP_SYS(mmap), SCMP_SYS(mprotect),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(mprotect),
 	SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(brk),
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(getpid),
 	SCMP_SYS(gettid), SCMP_SYS(exit), SCMP_SYS(exit_group),
-#ifdef __i386__
+#ifdef __x86_64__
+	SCMP_SYS(mmap),
+#else
 	/*L:811 The same work in a 32-bit Launcher, where the C library
 	 * makes other calls for some of it: mmap2 (an offset in pages);
-	 * the 64-bit time calls, tried first, the old ones only where the
-	 * kernel says ENOSYS; sigreturn, the way back from a handler
+	 * the 64-bit time calls, tried first, the ones above only where
+	 * the kernel says ENOSYS; sigreturn, the way back from a handler
 	 * without SA_SIGINFO (the vCPU's kick, vm.c); and send() on a
 	 * socket, which goes through socketcall(2) (add_rules()). */
 	SCMP_SYS(mmap2), SCMP_SYS(futex_time64), SCMP_SYS(ppoll_time64),
@@ -127,15 +129,12 @@ static const int main_calls[] = {
 	/* Reboot. */
 	SCMP_SYS(execve), SCMP_SYS(execveat),
 	/* The dynamic loader and the C library's start. */
-	SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(statx), SCMP_SYS(access), SCMP_SYS(faccessat),
-	SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(lseek),
-	SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address),
-	SCMP_SYS(prlimit64), SCMP_SYS(mremap), SCMP_SYS(uname),
-	/* libcap-ng's constructor checks /proc is procfs. */
-	SCMP_SYS(fstatfs),
+	SCMP_SYS(close), SCMP_SYS(statx), SCMP_SYS(access),
+	SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(readlink),
+	SCMP_SYS(set_tid_address), SCMP_SYS(prlimit64), SCMP_SYS(mremap),
+	SCMP_SYS(uname),
 	/* main(): descriptors, signals, the kept descriptors' flags. */
-	SCMP_SYS(fcntl), SCMP_SYS(eventfd2), SCMP_SYS(signalfd4),
+	SCMP_SYS(eventfd2), SCMP_SYS(signalfd4),
 	SCMP_SYS(pipe2), SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack),
 	SCMP_SYS(sysinfo), SCMP_SYS(flock),
 	/* A daemon (daemon.c): once the guest runs, stderr becomes a pipe
@@ -151,18 +150,24 @@ static const int main_calls[] = {
 	 * asks, and libcap-ng may say so to syslog(3).  And telling
 	 * systemd how we are (notify.c).  Both over AF_UNIX datagram
 	 * sockets, the only kind main may make (below). */
-	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
-	SCMP_SYS(getegid), SCMP_SYS(capget), SCMP_SYS(capset),
+	SCMP_SYS(capget), SCMP_SYS(capset),
 	SCMP_SYS(prctl), SCMP_SYS(connect), SCMP_SYS(sendmsg),
 	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
-#ifdef __i386__
-	/* The same in a 32-bit Launcher: a thread's TLS, 64-bit file
-	 * offsets, sizes and flags, 32-bit user and group IDs, and the
-	 * 64-bit time calls the device list has. */
-	SCMP_SYS(set_thread_area), SCMP_SYS(_llseek), SCMP_SYS(fcntl64),
-	SCMP_SYS(fstat64), SCMP_SYS(fstatat64), SCMP_SYS(fstatfs64),
-	SCMP_SYS(getuid32), SCMP_SYS(geteuid32), SCMP_SYS(getgid32),
-	SCMP_SYS(getegid32),
+	/* The calls that differ between the ABIs: the loader's stat()s
+	 * and thread pointer, the C library's stack limit, lseek(),
+	 * fstatfs() (libcap-ng's constructor checks /proc is procfs),
+	 * fcntl(), and the user and group IDs.  A 32-bit Launcher has
+	 * 64-bit offsets, sizes and flags, and 32-bit IDs. */
+#ifdef __x86_64__
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(arch_prctl),
+	SCMP_SYS(lseek), SCMP_SYS(fstatfs), SCMP_SYS(fcntl),
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
+	SCMP_SYS(getegid),
+#else
+	SCMP_SYS(fstatat64), SCMP_SYS(set_thread_area),
+	SCMP_SYS(ugetrlimit), SCMP_SYS(_llseek), SCMP_SYS(fstatfs64),
+	SCMP_SYS(fcntl64), SCMP_SYS(getuid32), SCMP_SYS(geteuid32),
+	SCMP_SYS(getgid32), SCMP_SYS(getegid32),
 #endif
 };
 
@@ -398,6 +403,12 @@ static void prepare(void)
 	 * (eight per CPU) is set here instead, while main can count. */
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	mallopt(M_ARENA_MAX, 8 * (cpus > 0 ? cpus : 1));
+	/* And the first time a thread's arena gives memory back from the
+	 * top of its heap, malloc() reads /proc/sys/vm/overcommit_memory.
+	 * It gives back only what is past the trim threshold, and no
+	 * thread's heap is as big as this one (1 MiB in a 32-bit process,
+	 * where it happens first, 64 MiB in a 64-bit one). */
+	mallopt(M_TRIM_THRESHOLD, 64 * MiB);
 	for (int nr = 0; nr < MAX_NR; nr++)
 		syscall_name[nr] = seccomp_syscall_resolve_num_arch(ABI_SCMP,
 								    nr);

@@ -318,30 +318,29 @@ static void call_x32(void)
 	syscall(0x40000000 | SYS_getpid);
 }
 #else
-/* From 32-bit code, an x86-64 call: a far return into the kernel's
- * 64-bit user code segment (0x33), getpid there, and back to the 32-bit
- * one (0x23), should it return.  (syscall takes ECX and R11.) */
+/* From 32-bit code, an x86-64 call: a far jump into the kernel's 64-bit
+ * user code segment (0x33) and getpid there.  Should it return, hlt
+ * ends the process with SIGSEGV.  (A far jump through memory, not a
+ * far return: QEMU's TCG pops a far return's stack as the kernel, which
+ * SMAP faults, and the outer machine's kernel oopses.) */
+extern const char x86_64_getpid[];
+asm(".pushsection .text\n"
+    ".code64\n"
+    "x86_64_getpid:\n\t"
+    "movl $39, %eax\n\t"
+    "syscall\n\t"
+    "hlt\n"
+    ".code32\n"
+    ".popsection");
+
 static void call_x86_64(void)
 {
-	long ret;
+	static const struct {
+		const void *ip;
+		u16 cs;
+	} __attribute__((packed)) gate = { x86_64_getpid, 0x33 };
 
-	asm volatile("call 1f\n"
-		     "1:\tpopl %%esi\n\t"
-		     "leal 2f-1b(%%esi), %%edx\n\t"
-		     "leal 3f-1b(%%esi), %%esi\n\t"
-		     "pushl $0x33\n\t"
-		     "pushl %%edx\n\t"
-		     "lretl\n"
-		     ".code64\n"
-		     "2:\tmovl $39, %%eax\n\t"
-		     "syscall\n\t"
-		     "subq $8, %%rsp\n\t"
-		     "movl %%esi, (%%rsp)\n\t"
-		     "movl $0x23, 4(%%rsp)\n\t"
-		     "lretl\n"
-		     ".code32\n"
-		     "3:"
-		     : "=a"(ret) : : "ecx", "edx", "esi", "memory", "cc");
+	asm volatile("ljmpl *%0" : : "m"(gate) : "memory");
 }
 #endif
 
