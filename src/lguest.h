@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <err.h>
+#include <sys/types.h>
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -27,6 +28,11 @@ typedef uint64_t u64;
 #define GiB (1ULL << 30)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A 32-bit Launcher too has disks over 2 GiB and a clock past January
+ * 2038: Makefile.am builds every file with both 64 bits wide. */
+_Static_assert(sizeof(off_t) == 8, "off_t must be 64-bit (_FILE_OFFSET_BITS=64)");
+_Static_assert(sizeof(time_t) == 8, "time_t must be 64-bit (_TIME_BITS=64)");
 
 /*
  * Exit statuses, documented in lguest(1).  err()/errx() exit with

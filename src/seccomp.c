@@ -97,12 +97,13 @@ static const int device_calls[] = {
 #else
 	/*L:811 The same work in a 32-bit Launcher, where the C library
 	 * makes other calls for some of it: mmap2 (an offset in pages);
-	 * the 64-bit time calls, tried first, the ones above only where
-	 * the kernel says ENOSYS; sigreturn, the way back from a handler
-	 * without SA_SIGINFO (the vCPU's kick, vm.c); and send() on a
-	 * socket, which goes through socketcall(2) (add_rules()). */
-	SCMP_SYS(mmap2), SCMP_SYS(futex_time64), SCMP_SYS(ppoll_time64),
-	SCMP_SYS(clock_gettime64), SCMP_SYS(clock_nanosleep_time64),
+	 * clock_gettime64, where the vDSO cannot read a clock itself;
+	 * futex_time64, for a time limit past January 2038 (the vCPUs'
+	 * stop, vm.c), the C library's 32-bit calls doing for earlier
+	 * ones; sigreturn, the way back from a handler without
+	 * SA_SIGINFO (the vCPU's kick); and send() on a socket, which
+	 * goes through socketcall(2) (add_rules()). */
+	SCMP_SYS(mmap2), SCMP_SYS(clock_gettime64), SCMP_SYS(futex_time64),
 	SCMP_SYS(sigreturn),
 #endif
 #ifdef __SANITIZE_ADDRESS__
