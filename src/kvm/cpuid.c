@@ -15,6 +15,7 @@
 #define CPUID_1_EDX_HTT		(1u << 28)
 #define CPUID_1_ECX_VMX		(1u << 5)
 #define CPUID_80000001_ECX_SVM	(1u << 2)
+#define CPUID_80000001_EDX_LM	(1u << 29)
 #define KVM_CPUID_SIGNATURE	0x40000000
 #define CPUID_TSC_LEAF		0x40000010	/* TSC and bus kHz */
 
@@ -32,6 +33,15 @@ static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, u32 fn, u32 idx)
 			return e;
 	}
 	return NULL;
+}
+
+/* Long mode (leaf 0x80000001, EDX bit 29): KVM offers it only under a
+ * 64-bit host kernel, whatever the Launcher's own width. */
+bool cpuid_long_mode(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e = find(c, 0x80000001, 0);
+
+	return e && (e->edx & CPUID_80000001_EDX_LM);
 }
 
 /* How many bits an ID needs to tell @n things apart. */

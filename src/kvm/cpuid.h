@@ -14,4 +14,7 @@
 void cpuid_present(struct kvm_cpuid2 *c, u32 apic_id, u32 ncpus,
 		   u32 tsc_khz);
 
+/* Can KVM's vCPUs run in long mode, as an x86-64 kernel must? */
+bool cpuid_long_mode(struct kvm_cpuid2 *c);
+
 #endif
