@@ -217,10 +217,11 @@ static void setup_cpuid(struct vcpu *v, struct kvm_vcpu *kv)
 		n *= 2;
 	}
 	/* A 32-bit Launcher may run where /dev/lguest did: on a 32-bit
-	 * kernel, whose KVM has no 64-bit guests. */
+	 * kernel, whose KVM has no 64-bit guests (--hypervisor=lguest
+	 * runs that kernel's own kind). */
 	if (!cpuid_long_mode(c))
 		errx(EXIT_ERROR, "KVM here cannot run 64-bit guests (a 32-bit "
-		     "host kernel?), and lguest boots x86-64 kernels only");
+		     "host kernel?): on KVM lguest boots x86-64 kernels only");
 	khz = ioctl(kv->fd, KVM_GET_TSC_KHZ, 0);
 	cpuid_present(c, v->id, v->vm->nr_vcpus, khz > 0 ? khz : 0);
 	if (ioctl(kv->fd, KVM_SET_CPUID2, c) < 0)
