@@ -1,0 +1,341 @@
+/*
+ * hostile.c - a guest that breaks the rules, one way per run
+ * (LGMODEL_CASE), then shows the Launcher is still there: another
+ * device still answers and the guest powers off.  The Launcher may
+ * refuse what it is given, break the device, say so once; it may not
+ * die, hang, flood its log, or touch memory outside what the guest
+ * gave it.  Memory it must leave alone is compared before and after.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bootparam.h"
+#include "bus.h"
+
+static struct ldev devs[MAX_DEVS];
+static int ndevs;
+static struct vq vqs[MAX_DEVS][MAX_VQS];
+
+/* A copy of memory that must not change, and where it was. */
+struct guard {
+	const u8 *at;
+	unsigned long len;
+	u8 *copy;
+};
+
+static void guard(struct guard *gd, const void *at, unsigned long len)
+{
+	gd->at = at;
+	gd->len = len;
+	gd->copy = at ? malloc(len) : NULL;
+	if (gd->copy)
+		memcpy(gd->copy, at, len);
+}
+
+static void unguard(struct guard *gd, const char *what)
+{
+	if (gd->copy)
+		check(!memcmp(gd->at, gd->copy, gd->len), "hostile: the "
+		      "Launcher wrote to %s", what);
+	free(gd->copy);
+}
+
+/* The page just past pfn_limit, if anything is mapped there. */
+static const u8 *past_limit(struct guest *g)
+{
+	u8 *p = g->mem + g->limit;
+	unsigned char vec;
+
+	return mincore(p, PAGE, &vec) == 0 ? p : NULL;
+}
+
+static struct ldev *dev_of(struct guest *g, u8 type, bool startit)
+{
+	struct ldev *dev = bus_find(devs, ndevs, type, 0);
+
+	if (!dev) {
+		fail("hostile: no %s device", dev_name(type));
+		finish(g);
+	}
+	if (startit)
+		ldev_start(dev, 0, vqs[dev->index]);
+	return dev;
+}
+
+/* Put a raw chain of descriptors on @vq as they are, and kick. */
+static void raw_chain(struct vq *vq, const struct vring_desc *d, int n)
+{
+	u16 head = vq->free_head;
+
+	for (int i = 0; i < n; i++) {
+		vq->desc[(head + i) % vq->num].addr = d[i].addr;
+		vq->desc[(head + i) % vq->num].len = d[i].len;
+		vq->desc[(head + i) % vq->num].flags = d[i].flags;
+		vq->desc[(head + i) % vq->num].next = d[i].next;
+	}
+	vq->avail[2 + (vq->avail_idx & (vq->num - 1))] = head;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	vq->avail[1] = ++vq->avail_idx;
+	notify(vq->g, vq->gpa);
+}
+
+/* Did the used ring move within @ms?  Whatever did is taken. */
+static bool raw_wait(struct vq *vq, int ms)
+{
+	u64 end = now_ms() + ms;
+
+	while (vq->used[1] == vq->last_used && now_ms() < end)
+		wait_irq(vq->g, 1U << vq->irq, 20);
+	if (vq->used[1] == vq->last_used)
+		return false;
+	vq->last_used = vq->used[1];
+	return true;
+}
+
+/* Still alive: the entropy source fills a buffer. */
+static void still_alive(struct guest *g)
+{
+	struct ldev *dev = bus_find(devs, ndevs, VIRTIO_ID_RNG, 0);
+	struct vq *vq;
+	struct vbuf b;
+	u32 len;
+
+	if (!dev) {
+		fail("hostile: no rng device to show the Launcher is alive");
+		return;
+	}
+	if (!vqs[dev->index][0].g)
+		ldev_start(dev, 0, vqs[dev->index]);
+	vq = &vqs[dev->index][0];
+	b = (struct vbuf){ galloc(g, 16, 16), 16, true };
+	vq_add(vq, &b, 1);
+	vq_kick(vq);
+	if (vq_wait(vq, &len) >= 0)
+		say("hostile: the rng still answers");
+}
+
+/* A block request whose data buffer is @addr, @len; the ring is left
+ * with it whatever the Launcher does. */
+static void blk_bad_data(struct guest *g, unsigned long addr, u32 len)
+{
+	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_BLOCK, true)->index][0];
+	unsigned long hdr = galloc(g, 16, 16), st = galloc(g, 1, 1);
+	struct vring_desc d[3] = {
+		{ hdr, 16, VRING_DESC_F_NEXT, (vq->free_head + 1) % vq->num },
+		{ addr, len, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+		  (vq->free_head + 2) % vq->num },
+		{ st, 1, VRING_DESC_F_WRITE, 0 },
+	};
+
+	g->mem[st] = 0xff;	/* a read (type 0) of sector 0 */
+	raw_chain(vq, d, 3);
+	if (raw_wait(vq, 500))
+		check(g->mem[st] != BLK_S_OK, "hostile: a read into %#lx "
+		      "(%u bytes) said OK", addr, len);
+}
+
+static void case_blk_outside(struct guest *g)
+{
+	struct guard dp, tail;
+
+	/* Into the device page, past the descriptors. */
+	guard(&dp, g->mem + g->ram, PAGE);
+	blk_bad_data(g, g->ram + PAGE - 512, 512);
+	unguard(&dp, "the device page");
+	/* Past pfn_limit, and straddling it. */
+	guard(&tail, past_limit(g), PAGE);
+	blk_bad_data(g, g->limit, 512);
+	blk_bad_data(g, g->limit - 256, 512);
+	blk_bad_data(g, ~0UL - 255, 512);
+	unguard(&tail, "the page past pfn_limit");
+}
+
+/* The entropy source told to fill the device page, the rings, and
+ * what lies past pfn_limit; and a buffer of 4 GiB - 1. */
+static void case_rng_outside(struct guest *g)
+{
+	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_RNG, true)->index][0];
+	struct guard dp, ring, tail;
+	struct vring_desc d;
+
+	guard(&dp, g->mem + g->ram, PAGE);
+	guard(&ring, gp(g, vq->gpa, vq->size), vq->size);
+	guard(&tail, past_limit(g), PAGE);
+	d = (struct vring_desc){ g->ram + PAGE - 64, 64, VRING_DESC_F_WRITE, 0 };
+	raw_chain(vq, &d, 1);
+	d = (struct vring_desc){ g->limit - 16, 64, VRING_DESC_F_WRITE, 0 };
+	raw_chain(vq, &d, 1);
+	d = (struct vring_desc){ g->ram - 64, 0xffffffff, VRING_DESC_F_WRITE, 0 };
+	raw_chain(vq, &d, 1);
+	raw_wait(vq, 500);
+	unguard(&dp, "the device page");
+	unguard(&tail, "the page past pfn_limit");
+	/* The used ring may move; the descriptors may not. */
+	check(!memcmp(ring.at, ring.copy, 16UL * vq->num), "hostile: the "
+	      "Launcher wrote to the rng's descriptor table");
+	free(ring.copy);
+}
+
+/* The console told to print from outside RAM. */
+static void case_console_outside(struct guest *g)
+{
+	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_CONSOLE, true)->index][1];
+	struct vring_desc d = { g->limit + PAGE, 64, 0, 0 };
+
+	raw_chain(vq, &d, 1);
+	d = (struct vring_desc){ g->limit - 8, 64, 0, 0 };
+	raw_chain(vq, &d, 1);
+	raw_wait(vq, 500);
+}
+
+/* A chain that loops, and one longer than the ring. */
+static void case_loop(struct guest *g)
+{
+	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_RNG, true)->index][0];
+	unsigned long b = galloc(g, 64, 16);
+	struct vring_desc d = { b, 64, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+				vq->free_head };
+
+	raw_chain(vq, &d, 1);
+	raw_wait(vq, 500);
+}
+
+/* Indirect tables: outside RAM, empty, nested. */
+static void case_indirect(struct guest *g)
+{
+	struct ldev *dev = dev_of(g, VIRTIO_ID_RNG, false);
+	struct vq *vq = &vqs[dev->index][0];
+	unsigned long t = galloc(g, 32, 16);
+	struct vring_desc *td = gp(g, t, 32), d;
+
+	ldev_start(dev, 1ULL << F_RING_INDIRECT_DESC, vqs[dev->index]);
+	d = (struct vring_desc){ g->limit + PAGE, 32, VRING_DESC_F_INDIRECT, 0 };
+	raw_chain(vq, &d, 1);
+	d = (struct vring_desc){ t, 0, VRING_DESC_F_INDIRECT, 0 };
+	raw_chain(vq, &d, 1);
+	td[0] = (struct vring_desc){ t, 32, VRING_DESC_F_INDIRECT, 0 };
+	d = (struct vring_desc){ t, 16, VRING_DESC_F_INDIRECT, 0 };
+	raw_chain(vq, &d, 1);
+	d = (struct vring_desc){ t, 17, VRING_DESC_F_INDIRECT, 0 };
+	raw_chain(vq, &d, 1);
+	raw_wait(vq, 500);
+}
+
+/* avail->idx far ahead of what was put there. */
+static void case_avail_jump(struct guest *g)
+{
+	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_RNG, true)->index][0];
+
+	vq->avail[1] += 20000;
+	notify(g, vq->gpa);
+	raw_wait(vq, 500);
+}
+
+/* Notifications that are nobody's. */
+static void case_notify(struct guest *g)
+{
+	unsigned long at[] = { g->ram + 3, g->ram + PAGE - 1, g->limit,
+			       g->limit + 64 * PAGE, ~0UL, ~0UL & ~(PAGE - 1) };
+	int flood = env_num("LGMODEL_FLOOD", 2000);
+
+	for (size_t i = 0; i < ARRAY_SIZE(at); i++)
+		notify(g, at[i]);
+	/* The same, again and again: a line each would be a flood. */
+	for (int i = 0; i < flood; i++)
+		notify(g, g->limit + PAGE);
+	say("hostile: %zu odd addresses and %d repeats notified",
+	    ARRAY_SIZE(at), flood);
+}
+
+/* The early console given a string with no end before RAM's. */
+static void case_early_unterminated(struct guest *g)
+{
+	memset(g->mem + g->ram - 64, 'U', 64);
+	notify(g, g->ram - 64);
+}
+
+/* The device page rewritten behind the Launcher's back. */
+static void case_page_rewrite(struct guest *g)
+{
+	struct ldev *dev = dev_of(g, VIRTIO_ID_RNG, true);
+	u8 *c = ldev_vqconfig(dev, 0);
+	u8 lens[3] = { dev->d[1], dev->d[2], dev->d[3] };
+	u16 num;
+
+	memcpy(&num, c, 2);
+
+	/* A different size and ring for a running queue. */
+	c[0] = (u8)(num * 2);
+	c[1] = (u8)((num * 2) >> 8);
+	c[4] ^= 0x10;
+	/* Lengths that reach far past the page, then a status change. */
+	dev->d[1] = 255;
+	dev->d[2] = 255;
+	dev->d[3] = 255;
+	ldev_set_status(dev, STATUS_ACKNOWLEDGE | STATUS_DRIVER |
+			STATUS_DRIVER_OK | STATUS_FAILED);
+	ldev_set_status(dev, STATUS_ACKNOWLEDGE);
+	/* Put it back, and see that the queue still works. */
+	memcpy(dev->d + 1, lens, 3);
+	c[0] = (u8)num;
+	c[1] = (u8)(num >> 8);
+	c[4] ^= 0x10;
+	ldev_reset(dev);
+}
+
+/* DRIVER_OK alone, a kick before it, and features after it. */
+static void case_status_order(struct guest *g)
+{
+	struct ldev *dev = dev_of(g, VIRTIO_ID_RNG, false);
+	struct vq vq;
+
+	if (vq_init(dev, 0, &vq) == 0)
+		notify(g, vq.gpa);
+	ldev_set_status(dev, STATUS_DRIVER_OK);
+	ldev_accept(dev, ~0ULL);
+	ldev_set_status(dev, STATUS_DRIVER_OK | STATUS_DRIVER);
+	ldev_reset(dev);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(struct guest *g);
+} cases[] = {
+	{ "blk-outside", case_blk_outside },
+	{ "rng-outside", case_rng_outside },
+	{ "console-outside", case_console_outside },
+	{ "loop", case_loop },
+	{ "indirect", case_indirect },
+	{ "avail-jump", case_avail_jump },
+	{ "notify", case_notify },
+	{ "early-unterminated", case_early_unterminated },
+	{ "page-rewrite", case_page_rewrite },
+	{ "status-order", case_status_order },
+};
+
+void scen_hostile(struct guest *g)
+{
+	const char *name = env_str("LGMODEL_CASE", "");
+
+	ndevs = bus_scan(g, devs, MAX_DEVS);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (strcmp(cases[i].name, name))
+			continue;
+		say("hostile: %s", name);
+		cases[i].run(g);
+		/* A broken rng says nothing about the rest: reset it. */
+		if (strcmp(name, "notify") && strcmp(name, "early-unterminated")) {
+			struct ldev *rng = bus_find(devs, ndevs, VIRTIO_ID_RNG, 0);
+
+			if (rng) {
+				ldev_reset(rng);
+				memset(vqs[rng->index], 0, sizeof(vqs[0]));
+			}
+		}
+		still_alive(g);
+		return;
+	}
+	fail("hostile: no such case '%s'", name);
+}
