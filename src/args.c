@@ -27,8 +27,9 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: lguest [options] <mem> <kernel> [kernel arguments...]\n"
 "\n"
-"Boot a Linux kernel (x86-64 bzImage or ELF vmlinux, optionally gzipped)\n"
-"in a virtual machine with <mem> of RAM (MiB, or with a K, M, G suffix).\n"
+"Boot a Linux kernel in a virtual machine with <mem> of RAM (MiB, or with\n"
+"a K, M, G suffix): on KVM an x86-64 bzImage or ELF vmlinux, optionally\n"
+"gzipped; on /dev/lguest a 32-bit paravirt bzImage or ELF vmlinux.\n"
 "Everything after the kernel is its command line.\n"
 "\n"
 "Options:\n"
@@ -37,7 +38,10 @@ static void usage(FILE *f)
 "  --initrd=FILE   load FILE as the initial ramdisk\n"
 "  --cpus=N[,overcommit]\n"
 "                  give the guest N virtual CPUs (default 1), at most\n"
-"                  this host's CPUs unless overcommit is added\n");
+"                  this host's CPUs unless overcommit is added\n"
+"  --hypervisor=kvm|lguest\n"
+"                  run the guest on /dev/kvm or on /dev/lguest (default:\n"
+"                  KVM if /dev/kvm exists, else /dev/lguest)\n");
 	for (int i = 0; device_types[i]; i++)
 		fputs(device_types[i]->help, f);
 	fprintf(f,
@@ -211,6 +215,7 @@ static const struct option own_opts[] = {
 	{ "config", required_argument, NULL, 'F' },
 	{ "initrd", required_argument, NULL, 'i' },
 	{ "cpus", required_argument, NULL, 'n' },
+	{ "hypervisor", required_argument, NULL, 'H' },
 	{ "console-input", required_argument, NULL, 'c' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "username", required_argument, NULL, 'u' },
@@ -265,6 +270,14 @@ static void apply(struct args *a, int c, const char *v, const char *origin)
 		break;
 	case 'n':
 		a->cpus = parse_cpus(v);
+		break;
+	case 'H':
+		if (!strcmp(v, "kvm"))
+			a->hv = HV_KVM;
+		else if (!strcmp(v, "lguest"))
+			a->hv = HV_LGUEST;
+		else
+			usage_error("--hypervisor=%s: give kvm or lguest", v);
 		break;
 	case 'c':
 		a->input = parse_input(v);

@@ -11,6 +11,8 @@
 
 /* Which console gets the keyboard. */
 enum input_to { INPUT_AUTO, INPUT_SERIAL, INPUT_VIRTIO };
+/* --hypervisor: /dev/kvm if it exists, else /dev/lguest; or either. */
+enum hypervisor { HV_AUTO, HV_KVM, HV_LGUEST };
 
 /* A device option, kept in the order given: the guest finds the
  * devices in that order. */
@@ -25,6 +27,7 @@ struct args {
 	u64 mem;
 	const char *mem_arg;
 	int cpus;		/* --cpus: vCPUs, 1 unless asked */
+	enum hypervisor hv;
 	const char *kernel;
 	const char *initrd;
 	char *cmdline;

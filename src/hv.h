@@ -48,5 +48,6 @@ struct hv_ops {
 };
 
 extern const struct hv_ops kvm_ops;
+extern const struct hv_ops lguest_ops;
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * lguest.h - what every part of the Launcher shares.
  *
- * The Launcher is three layers: a hypervisor backend (src/kvm/, later
- * /dev/lguest) that runs the virtual CPU, a platform (src/x86/, src/hw/)
+ * The Launcher is three layers: a hypervisor backend (src/kvm/ or
+ * src/lguest/) that runs the virtual CPU, a platform (src/x86/, src/hw/)
  * that lays out "physical" memory and emulates the few chips a PC kernel
  * expects, and the devices.  Devices and chips never call the backend
  * directly: they go through struct vm and the helpers declared here.
@@ -59,6 +59,7 @@ struct i8042;
 struct rtc;
 struct acpi_pm;
 struct virtio_dev;
+struct lgbus;
 struct boot_cpu;
 struct boot_kernel;
 
@@ -139,6 +140,11 @@ struct vm {
 	struct rtc *rtc;
 	struct acpi_pm *pm;
 	struct pci_bus *pci;
+
+	/* On /dev/lguest, the lguest bus instead of PCI (virtio/lgbus.c):
+	 * its device page and rings sit just above the RAM the guest is
+	 * told of, inside our mapping. */
+	struct lgbus *lgbus;
 
 	/* ...and the virtio devices, in PCI slot order. */
 	struct virtio_dev *devices;

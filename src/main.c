@@ -39,6 +39,7 @@
 #include "seccomp-filter.h"
 #include "term.h"
 #include "virtio/devices.h"
+#include "virtio/virtio.h"
 #include "x86/boot.h"
 #include "x86/layout.h"
 
@@ -88,7 +89,8 @@ static void console_keys(void *opaque, const u8 *buf, size_t len)
 {
 	struct vm *vm = opaque;
 
-	if (input_to == INPUT_VIRTIO ||
+	/* On /dev/lguest there is no serial port: hvc0 gets it all. */
+	if (input_to == INPUT_VIRTIO || !vm->serial ||
 	    (input_to == INPUT_AUTO && console_ready(vm)))
 		console_input(vm, buf, len);
 	else
@@ -233,6 +235,12 @@ static enum stop_reason wait_for_stop(struct vm *vm, int sig_fd, int timeout)
 		if (p[1].revents && read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo != SIGTERM || deadline)
 				die_of_signal(si.ssi_signo);
+			/* A paravirtual lguest guest has no ACPI. */
+			if (!vm->pm) {
+				warnx("SIGTERM: the guest has no power button "
+				      "on /dev/lguest; stopping it");
+				die_of_signal(si.ssi_signo);
+			}
 			warnx("SIGTERM: pressing the guest's power button; "
 			      "waiting up to %ds for it to power off", timeout);
 			notify_status("shutting down the guest");
@@ -255,15 +263,30 @@ static void __attribute__((noreturn)) restart(void)
 	err(EXIT_ERROR, "cannot restart: exec of the launcher failed");
 }
 
+/*L:311 Which hypervisor: KVM where /dev/kvm exists, else the one lguest
+ * was born on, /dev/lguest, unless --hypervisor says. */
+static const struct hv_ops *choose_hypervisor(enum hypervisor h)
+{
+	if (h == HV_KVM)
+		return &kvm_ops;
+	if (h == HV_LGUEST)
+		return &lguest_ops;
+	if (access("/dev/kvm", F_OK) == 0)
+		return &kvm_ops;
+	if (access("/dev/lguest", F_OK) == 0)
+		return &lguest_ops;
+	errx(EXIT_ERROR, "neither /dev/kvm nor /dev/lguest exists: load "
+	     "KVM (modprobe kvm-intel or kvm-amd), or on a 32-bit host "
+	     "with CONFIG_LGUEST, lg");
+}
+
 /*L:312 The machine: the Guest's "physical" memory and a hypervisor
  * machine around it; the kernel and initrd where the boot protocol wants
  * them; the tables that describe the machine (ACPI, SMBIOS, e820 map and
  * command line); then the chips a PC kernel looks for, and the PCI bus
  * with our virtio devices on it. */
-static void build_machine(struct vm *vm, struct args *a)
+static void build_pc(struct vm *vm, struct args *a)
 {
-	vm_init(vm, &kvm_ops);
-	vm->nr_vcpus = a->cpus;
 	map_memory(vm, a->mem);
 	vm->hv->init(vm);
 
@@ -273,11 +296,43 @@ static void build_machine(struct vm *vm, struct args *a)
 	acpi_build(vm);
 	smbios_build(vm);
 	boot_setup(vm, a->cmdline);
-	free(a->cmdline);
-	a->cmdline = NULL;
 
 	machine_add_chips(vm);
 	add_devices(vm, a);
+}
+
+/*L:313 On /dev/lguest the machine is smaller: a paravirtual guest needs
+ * no chips, no tables and no PCI, only its RAM, the lguest bus just
+ * above it, and boot_params saying what it is. */
+static void build_lguest(struct vm *vm, struct args *a)
+{
+	u64 ram;
+
+	if (a->mem % 4096)
+		errx(EXIT_ERROR, "guest memory must be a whole number of 4 KiB "
+		     "pages on /dev/lguest");
+	map_memory(vm, a->mem + lgbus_area());
+	vm->hv->init(vm);
+	lgbus_init(vm);
+	ram = lgbus_ram_end(vm);
+
+	boot32_load_kernel(vm, a->kernel, ram);
+	if (a->initrd)
+		boot32_load_initrd(vm, a->initrd, ram);
+	boot32_setup(vm, a->cmdline, ram);
+	add_devices(vm, a);
+}
+
+static void build_machine(struct vm *vm, struct args *a)
+{
+	vm_init(vm, choose_hypervisor(a->hv));
+	vm->nr_vcpus = a->cpus;
+	if (vm->hv == &lguest_ops)
+		build_lguest(vm, a);
+	else
+		build_pc(vm, a);
+	free(a->cmdline);
+	a->cmdline = NULL;
 }
 
 /* The guest stopped: reboot, or say why we stop, with our exit status. */
@@ -392,7 +447,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vm->hv->vcpu_init(&vm->vcpu[i]);
 	verbose("entering the guest at 0x%llx with %d vCPU%s",
-		(unsigned long long)vm->boot_cpu->rip, vm->nr_vcpus,
+		(unsigned long long)vm->entry, vm->nr_vcpus,
 		vm->nr_vcpus == 1 ? "" : "s");
 	/* From here each thread may make only the system calls it needs. */
 	seccomp_off = a.no_seccomp;

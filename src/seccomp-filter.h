@@ -23,6 +23,12 @@ enum thread_class { THREAD_MAIN, THREAD_VCPU, THREAD_DEVICE };
  * seccomp_off is set. */
 void seccomp_install(enum thread_class c);
 
+/* A directory descriptor through which the main thread may open a file
+ * read-write: /dev, where a reboot on /dev/lguest opens it again (the
+ * new image runs under the old image's filter until it installs its
+ * own).  -1: none, and main opens nothing but read-only. */
+extern int seccomp_reopen_dir;
+
 /* --no-seccomp: for debugging only. */
 extern bool seccomp_off;
 

@@ -48,6 +48,7 @@
 #include "term.h"
 
 bool seccomp_off;
+int seccomp_reopen_dir = -1;
 
 /* si_code of a SIGSYS from a filter (the kernel's, not in glibc's). */
 #ifndef SYS_SECCOMP
@@ -242,6 +243,15 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 	allow(ctx, main_calls, ARRAY_SIZE(main_calls));
 	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0, NULL);
 	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, &rdonly);
+	if (seccomp_reopen_dir >= 0) {
+		struct scmp_arg_cmp reopen[2] = {
+			{ 0, SCMP_CMP_EQ, seccomp_reopen_dir, 0 },
+			{ 2, SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC |
+			  O_CLOEXEC | O_PATH, O_RDWR | O_CLOEXEC },
+		};
+
+		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2, reopen);
+	}
 	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, unix_dgram);
 #ifdef __SANITIZE_ADDRESS__
 	/* A rebooted sanitized image's runtime reads /proc/self/cmdline

@@ -44,7 +44,10 @@ struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
 	for (tail = &vm->devices; *tail; tail = &(*tail)->next)
 		;
 	*tail = d;
-	virtio_pci_plug(d);
+	if (vm->lgbus)
+		virtio_lgbus_plug(d);
+	else
+		virtio_pci_plug(d);
 	return d;
 }
 
@@ -124,8 +127,10 @@ void virtio_reset(struct virtio_dev *d)
 
 u64 virtio_offered(const struct virtio_dev *d)
 {
-	return d->ops->features | (1ULL << VIRTIO_F_VERSION_1) |
-	       (1ULL << VIRTIO_F_EVENT_IDX) | (1ULL << VIRTIO_F_INDIRECT_DESC);
+	u64 f = d->ops->features | (1ULL << VIRTIO_F_EVENT_IDX) |
+		(1ULL << VIRTIO_F_INDIRECT_DESC);
+
+	return d->legacy ? f : f | (1ULL << VIRTIO_F_VERSION_1);
 }
 
 void virtio_set_driver_features(struct virtio_dev *d, u32 sel, u32 bits)
@@ -137,12 +142,14 @@ void virtio_set_driver_features(struct virtio_dev *d, u32 sel, u32 bits)
 }
 
 /* FEATURES_OK only sticks if we can live with what was chosen (3.1.1):
- * a subset of ours, and virtio 1.0 itself.  Called with d->lock held. */
+ * a subset of ours, and virtio 1.0 itself (unless the bus is a legacy
+ * one, whose drivers predate it).  Called with d->lock held. */
 static u8 check_features(struct virtio_dev *d, u8 v)
 {
 	u64 f = d->driver_features;
 
-	if ((f & ~virtio_offered(d)) || !(f & (1ULL << VIRTIO_F_VERSION_1)))
+	if ((f & ~virtio_offered(d)) ||
+	    (!d->legacy && !(f & (1ULL << VIRTIO_F_VERSION_1))))
 		return v & ~VIRTIO_S_FEATURES_OK;
 	d->features = f;
 	return v;

@@ -20,8 +20,10 @@
 #include "machine.h"
 #include "virtio/virtio.h"
 
-/* struct virtio_net_hdr_v1: num_buffers is its last field. */
+/* struct virtio_net_hdr_v1: num_buffers is its last field.  A legacy
+ * driver without MRG_RXBUF (the lguest bus's) has no num_buffers. */
 #define NET_HDR_LEN			12
+#define NET_HDR_LEGACY_LEN		10
 #define NET_HDR_NUM_BUFFERS		10
 
 /* The longest frame a driver may send: header, Ethernet header and a
@@ -47,6 +49,7 @@ _Static_assert(offsetof(struct virtio_net_config, max_virtqueue_pairs) == 8,
  */
 struct net {
 	struct tap tap;
+	int hdr_len;			/* NET_HDR_LEN, or the legacy one */
 	int max_pairs;
 	/* Pairs in use: set by the control queue's thread, read by the
 	 * receive threads (atomically), 1 after a reset (5.1.6.5.5). */
@@ -161,7 +164,7 @@ static void net_rx(struct virtqueue *vq)
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		room = iov_total(iov, in);
-		if (out || room < NET_HDR_LEN) {
+		if (out || room < (size_t)n->hdr_len) {
 			virtio_broken(vq->dev, "receive buffer of %zu writable "
 				      "bytes after %u readable ones", room, out);
 			return;
@@ -192,12 +195,13 @@ static void net_rx(struct virtqueue *vq)
 		 * fit; the driver must never see more than it gave. */
 		if ((size_t)len > room)
 			len = room;
-		if (len < NET_HDR_LEN)
-			len = NET_HDR_LEN;
+		if (len < n->hdr_len)
+			len = n->hdr_len;
 
 		/* No MRG_RXBUF: every frame takes exactly one chain.  The
 		 * tap leaves num_buffers alone, so we fill it in. */
-		iov_to(iov, in, NET_HDR_NUM_BUFFERS, &one, sizeof(one));
+		if (n->hdr_len == NET_HDR_LEN)
+			iov_to(iov, in, NET_HDR_NUM_BUFFERS, &one, sizeof(one));
 		vq_push(vq, head, len);
 	}
 }
@@ -215,7 +219,7 @@ static void net_tx(struct virtqueue *vq)
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		len = iov_total(iov, out);
-		if (in || len < NET_HDR_LEN || len > TX_MAX) {
+		if (in || len < (size_t)n->hdr_len || len > TX_MAX) {
 			virtio_broken(vq->dev, "transmit buffer of %zu "
 				      "readable bytes and %u writable buffers",
 				      len, in);
@@ -341,11 +345,13 @@ static void net_add(struct vm *vm, const char *arg, int nth)
 	int pairs = vm->nr_vcpus < VIRTIO_MAX_MQ ? vm->nr_vcpus :
 		    VIRTIO_MAX_MQ;
 
-	*n = (struct net){ .ops = net_ops, .pairs = 1 };
+	*n = (struct net){ .ops = net_ops, .pairs = 1,
+			   .hdr_len = vm->lgbus ? NET_HDR_LEGACY_LEN :
+						  NET_HDR_LEN };
 	tunnet_parse(&t, arg, nth - 1);
 	memcpy(n->config.mac, t.mac, sizeof(n->config.mac));
 	n->config.status = VIRTIO_NET_S_LINK_UP;
-	tap_open(&n->tap, &t, nth - 1, NET_HDR_LEN, pairs);
+	tap_open(&n->tap, &t, nth - 1, n->hdr_len, pairs);
 	n->max_pairs = n->tap.queues;
 	if (n->max_pairs > 1) {
 		n->ops.features |= F(CTRL_VQ) | F(MQ);

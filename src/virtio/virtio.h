@@ -105,6 +105,9 @@ struct virtio_dev {
 	u8 config_gen;
 	u8 isr;
 	unsigned problems;		/* virtio_broken() calls, for the log */
+	/* A legacy (virtio 0.9.5) driver, as on the lguest bus: no
+	 * VERSION_1, and no FEATURES_OK step (the transport supplies it). */
+	bool legacy;
 
 	const struct virtio_transport_ops *tops;
 	void *transport;		/* the transport's state */
@@ -117,8 +120,16 @@ struct virtio_dev {
 struct virtio_dev *virtio_add(struct vm *vm, const struct virtio_ops *ops,
 			      void *priv, void *config);
 
-/* The transport's side of virtio_add(): put @d on the bus. */
+/* The transports' side of virtio_add(): put @d on the machine's bus,
+ * PCI (virtio/pci.c) or the lguest bus (virtio/lgbus.c). */
 void virtio_pci_plug(struct virtio_dev *d);
+void virtio_lgbus_plug(struct virtio_dev *d);
+/* Set up the lguest bus in the last lgbus_area() bytes of guest memory:
+ * its device page and rings.  The guest is told of the RAM below,
+ * which ends at lgbus_ram_end(). */
+void lgbus_init(struct vm *vm);
+u64 lgbus_area(void);
+u64 lgbus_ram_end(const struct vm *vm);
 
 /* A close-on-exec eventfd, for kicks and interrupts; fatal if none. */
 int virtio_eventfd(void);

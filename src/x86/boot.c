@@ -22,11 +22,10 @@
 
 #include "lguest.h"
 #include "x86/boot.h"
+#include "x86/image.h"
 #include "x86/layout.h"
 
 #define HDRS_MAGIC	0x53726448	/* "HdrS", little-endian */
-#define SETUP_HDR	0x1f1		/* setup header's offset in the file */
-#define SETUP_HDR_MAX	(0x290 - SETUP_HDR)	/* room for it in boot_params */
 #define GUNZIP_MAX	(1 * GiB)	/* a kernel is never this big */
 
 #define E820_USABLE	1
@@ -35,61 +34,6 @@
 
 static const char accepted[] = "lguest boots an x86-64 bzImage, an ELF64 "
 			       "vmlinux, or either gzip-compressed";
-
-/* What the loader learns about the kernel, for boot_setup() later. */
-struct boot_kernel {
-	bool bzimage;
-	u8 hdr[SETUP_HDR_MAX];	/* the bzImage's setup header, raw */
-	size_t hdr_len;
-	u32 cmdline_max;	/* longest command line, without the NUL */
-	u64 initrd_max;		/* the initrd must end at or below this */
-	u64 initrd_addr, initrd_size;
-};
-
-/*
- * A kernel image is read from a file, or from memory when it was gzipped.
- * Every read goes through img_read(), which refuses to go past the end, so
- * the header values of a hostile file cannot make us read garbage.
- */
-struct image {
-	const char *name;
-	int fd;			/* read from here, unless... */
-	const u8 *buf;		/* ...the image is already in memory */
-	u64 size;
-};
-
-static u64 min64(u64 a, u64 b) { return a < b ? a : b; }
-static u64 max64(u64 a, u64 b) { return a > b ? a : b; }
-static u64 mib_up(u64 n) { return n / MiB + (n % MiB != 0); }
-
-static void img_read(const struct image *img, void *dst, u64 off, u64 len)
-{
-	u8 *p = dst;
-
-	if (off > img->size || len > img->size - off)
-		errx(EXIT_ERROR, "%s: truncated: needs %llu bytes at offset "
-		     "%llu, the file has %llu", img->name,
-		     (unsigned long long)len, (unsigned long long)off,
-		     (unsigned long long)img->size);
-	if (img->buf) {
-		memcpy(p, img->buf + off, len);
-		return;
-	}
-	while (len) {
-		ssize_t n = pread(img->fd, p, min64(len, 1 * GiB), off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err(EXIT_ERROR, "%s", img->name);
-		if (n == 0)
-			errx(EXIT_ERROR, "%s: file shrank while being read",
-			     img->name);
-		p += n;
-		off += n;
-		len -= n;
-	}
-}
 
 /*
  * The kernel wants [gpa, gpa + len) of guest RAM: say so in terms a user
@@ -385,29 +329,6 @@ static void load_image(struct vm *vm, const struct image *img, bool gzipped)
 	errx(EXIT_ERROR, "%s: not a kernel: no bzImage header and no ELF "
 	     "magic%s; %s", img->name, gzipped ? " in the gzip data" : "",
 	     accepted);
-}
-
-/* Open a file we are about to load, refusing what cannot be loaded. */
-static int open_image(const char *key, const char *file, const char *what,
-		      u64 *size)
-{
-	struct stat st;
-	/* Kept open: a reboot loads it again, maybe after chroot(). */
-	int fd = open_kept(key, file, O_RDONLY);
-
-	if (fd < 0)
-		err(EXIT_ERROR, "%s", file);
-	if (fstat(fd, &st) < 0)
-		err(EXIT_ERROR, "%s", file);
-	if (S_ISDIR(st.st_mode))
-		errx(EXIT_ERROR, "%s: is a directory, not %s", file, what);
-	if (!S_ISREG(st.st_mode))
-		errx(EXIT_ERROR, "%s: is not a regular file; %s must be one",
-		     file, what);
-	if (st.st_size == 0)
-		errx(EXIT_ERROR, "%s: is empty, not %s", file, what);
-	*size = st.st_size;
-	return fd;
 }
 
 void boot_load_kernel(struct vm *vm, const char *file)

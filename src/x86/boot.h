@@ -33,6 +33,15 @@ void boot_load_initrd(struct vm *vm, const char *file);
  * identity page tables; sets vm->boot_params and vm->boot_cpu. */
 void boot_setup(struct vm *vm, const char *cmdline);
 
+/*
+ * The same for /dev/lguest (boot32.c): a 32-bit paravirtual bzImage or
+ * ELF vmlinux, and boot_params at 0 saying "lguest", for a guest whose
+ * RAM is [0, @ram).
+ */
+void boot32_load_kernel(struct vm *vm, const char *file, u64 ram);
+void boot32_load_initrd(struct vm *vm, const char *file, u64 ram);
+void boot32_setup(struct vm *vm, const char *cmdline, u64 ram);
+
 /* guest_ptr() for the boot data: there is no booting without it. */
 void *boot_ptr(struct vm *vm, u64 gpa, u64 len);
 
