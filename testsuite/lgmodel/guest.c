@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -395,6 +396,8 @@ void *guest_main(void *arg)
 	struct guest g = { .m = arg };
 	struct lgm *m = g.m;
 	char num[16];
+
+	prctl(PR_SET_NAME, "lgmodel-guest", 0, 0, 0);
 
 	/* Nothing runs before INITIALIZE and the first read(). */
 	while (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == LGM_FRESH) {

@@ -103,6 +103,22 @@ static bool is_lguest(const char *path)
 	return lgm_on && path && !strcmp(path, "/dev/lguest");
 }
 
+/* "lguest" in a directory descriptor of /dev counts too: that is how
+ * the Launcher opens it again after a reboot (and the real call is then
+ * "null" in the same directory, which its filter allows alike). */
+static bool is_lguest_at(int dirfd, const char *path)
+{
+	if (is_lguest(path))
+		return true;
+	return lgm_on && path && dirfd >= 0 && !strcmp(path, "lguest") &&
+	       lgm_is_dev_dir(dirfd);
+}
+
+static const char *null_at(const char *path)
+{
+	return path[0] == '/' ? "/dev/null" : "null";
+}
+
 static mode_t mode_arg(int flags, va_list ap)
 {
 	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
@@ -133,8 +149,8 @@ EXPORT int name(int dirfd, const char *path, int flags, ...)		\
 	va_start(ap, flags);						\
 	mode = mode_arg(flags, ap);					\
 	va_end(ap);							\
-	if (is_lguest(path))						\
-		return lgm_opened(realfn(dirfd, "/dev/null", flags, mode)); \
+	if (is_lguest_at(dirfd, path))					\
+		return lgm_opened(realfn(dirfd, null_at(path), flags, mode)); \
 	return realfn(dirfd, path, flags, mode);			\
 }
 
@@ -156,8 +172,8 @@ EXPORT int name(const char *path, int flags)				\
 EXPORT int name(int dirfd, const char *path, int flags)		\
 {									\
 	resolve();							\
-	if (is_lguest(path))						\
-		return lgm_opened(realfn(dirfd, "/dev/null", flags));	\
+	if (is_lguest_at(dirfd, path))					\
+		return lgm_opened(realfn(dirfd, null_at(path), flags));	\
 	return realfn(dirfd, path, flags);				\
 }
 

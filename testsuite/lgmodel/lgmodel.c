@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -131,6 +132,9 @@ static void *helper_main(void *arg)
 {
 	struct lgm *m = arg;
 
+	/* Named from inside: naming another thread opens a /proc file. */
+	prctl(PR_SET_NAME, "lgmodel-kernel", 0, 0, 0);
+
 	for (;;) {
 		u32 k = __atomic_load_n(&m->kreq, __ATOMIC_ACQUIRE);
 
@@ -170,7 +174,20 @@ static int ask_helper(struct lgm *m, int fd)
 
 /* ---- descriptors ------------------------------------------------------- */
 
-static void start_thread(struct lgm *m, void *(*fn)(void *), const char *name)
+/* Is @fd a descriptor of /dev?  LGMODEL_DEV, set by the first image,
+ * says which directory that is, chroot or not. */
+bool lgm_is_dev_dir(int fd)
+{
+	struct stat st;
+	unsigned long long dev, ino;
+	const char *v = getenv("LGMODEL_DEV");
+
+	return v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 &&
+	       fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+	       st.st_dev == dev && st.st_ino == ino;
+}
+
+static void start_thread(struct lgm *m, void *(*fn)(void *))
 {
 	sigset_t all, old;
 	pthread_t t;
@@ -185,7 +202,6 @@ static void start_thread(struct lgm *m, void *(*fn)(void *), const char *name)
 			strerror(e));
 		abort();
 	}
-	pthread_setname_np(t, name);
 	pthread_detach(t);
 }
 
@@ -207,8 +223,8 @@ static struct lgm *adopt(int fd, int state)
 	pthread_mutex_init(&m->kreq_lock, NULL);
 	__atomic_store_n(&ninst, ninst + 1, __ATOMIC_RELEASE);
 	if (state == LGM_FRESH) {
-		start_thread(m, guest_main, "lgmodel-guest");
-		start_thread(m, helper_main, "lgmodel-kernel");
+		start_thread(m, guest_main);
+		start_thread(m, helper_main);
 	}
 	return m;
 }
@@ -424,6 +440,9 @@ static void adopt_inherited(void)
 
 static void __attribute__((constructor)) lgm_start(void)
 {
+	struct stat st;
+	char dev[48];
+
 	if (!getenv("LGMODEL"))
 		return;
 	lgm_on = true;
@@ -431,6 +450,12 @@ static void __attribute__((constructor)) lgm_start(void)
 	 * change (lgm_set_env_state()). */
 	setenv("LGMODEL_FDS", getenv("LGMODEL_FDS") ? : "", 1);
 	setenv("LGMODEL_BOOT", getenv("LGMODEL_BOOT") ? : "0", 1);
+	if (!getenv("LGMODEL_DEV") && stat("/dev", &st) == 0) {
+		snprintf(dev, sizeof(dev), "%llu:%llu",
+			 (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+		setenv("LGMODEL_DEV", dev, 1);
+	}
 	adopt_inherited();
 	lgm_set_env_state(NULL);
 }

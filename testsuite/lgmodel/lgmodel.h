@@ -94,6 +94,7 @@ ssize_t lgm_read(struct lgm *m, void *buf, size_t len, off64_t off);
 long lgm_futex_wait(u32 *word, u32 val, int timeout_ms);
 void lgm_futex_wake(u32 *word);
 void lgm_set_env_state(struct lgm *m);
+bool lgm_is_dev_dir(int fd);
 
 /* intercept.c: the C library's functions, under ours. */
 ssize_t lgm_raw_write(int fd, const void *buf, size_t len);
