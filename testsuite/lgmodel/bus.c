@@ -255,12 +255,15 @@ void vq_kick(struct vq *vq)
 	mb();
 	if (vq->event_idx) {
 		u16 ev = *(volatile u16 *)vq_used_elem(vq, vq->num);
-		u16 new = vq->avail_idx, old = new - 1;
+		u16 new = vq->avail_idx, old = vq->kicked_idx;
 
+		/* Kick if the device's avail_event is among the entries
+		 * added since the last kick. */
 		kick = (u16)(new - ev - 1) < (u16)(new - old);
 	} else {
 		kick = !(vq->used[0] & VRING_USED_F_NO_NOTIFY);
 	}
+	vq->kicked_idx = vq->avail_idx;
 	if (kick)
 		notify(vq->g, vq->gpa);
 }

@@ -56,6 +56,7 @@ struct vq {
 	volatile u16 *avail;		/* flags, idx, ring[num], used_event */
 	volatile u16 *used;		/* flags, idx, then the elements */
 	u16 free_head, num_free, avail_idx, last_used;
+	u16 kicked_idx;			/* avail_idx at the last kick */
 	bool event_idx, indirect;
 	u16 chain[32768];		/* descriptors per chain, by head */
 };
