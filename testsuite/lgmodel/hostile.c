@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "bootparam.h"
 #include "bus.h"
@@ -25,30 +26,43 @@ struct guard {
 	u8 *copy;
 };
 
+/* Copy @len bytes at @at, if they can be read: what lies past guest
+ * memory may be a guard page, which a plain read would fault on. */
+static bool peek(void *to, const void *at, unsigned long len)
+{
+	struct iovec local = { to, len }, remote = { (void *)at, len };
+
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+	       (ssize_t)len;
+}
+
 static void guard(struct guard *gd, const void *at, unsigned long len)
 {
 	gd->at = at;
 	gd->len = len;
-	gd->copy = at ? malloc(len) : NULL;
-	if (gd->copy)
-		memcpy(gd->copy, at, len);
+	gd->copy = malloc(len);
+	if (gd->copy && !peek(gd->copy, at, len)) {
+		free(gd->copy);
+		gd->copy = NULL;
+	}
 }
 
 static void unguard(struct guard *gd, const char *what)
 {
-	if (gd->copy)
-		check(!memcmp(gd->at, gd->copy, gd->len), "hostile: the "
-		      "Launcher wrote to %s", what);
+	u8 *now = gd->copy ? malloc(gd->len) : NULL;
+
+	if (now)
+		check(peek(now, gd->at, gd->len) &&
+		      !memcmp(now, gd->copy, gd->len),
+		      "hostile: the Launcher wrote to %s", what);
+	free(now);
 	free(gd->copy);
 }
 
-/* The page just past pfn_limit, if anything is mapped there. */
+/* The page just past pfn_limit: the Launcher's, whatever it is. */
 static const u8 *past_limit(struct guest *g)
 {
-	u8 *p = g->mem + g->limit;
-	unsigned char vec;
-
-	return mincore(p, PAGE, &vec) == 0 ? p : NULL;
+	return g->mem + g->limit;
 }
 
 static struct ldev *dev_of(struct guest *g, u8 type, bool startit)
@@ -59,7 +73,7 @@ static struct ldev *dev_of(struct guest *g, u8 type, bool startit)
 		fail("hostile: no %s device", dev_name(type));
 		finish(g);
 	}
-	if (startit)
+	if (startit && !vqs[dev->index][0].g)
 		ldev_start(dev, 0, vqs[dev->index]);
 	return dev;
 }
@@ -94,26 +108,33 @@ static bool raw_wait(struct vq *vq, int ms)
 	return true;
 }
 
-/* Still alive: the entropy source fills a buffer. */
-static void still_alive(struct guest *g)
+/* Still alive: a device the case left alone (the entropy source, or
+ * if it was the one abused, the console) takes a buffer. */
+static void still_alive(struct guest *g, u8 abused)
 {
-	struct ldev *dev = bus_find(devs, ndevs, VIRTIO_ID_RNG, 0);
+	u8 type = abused == VIRTIO_ID_RNG ? VIRTIO_ID_CONSOLE : VIRTIO_ID_RNG;
+	struct ldev *dev = bus_find(devs, ndevs, type, 0);
+	static const char text[] = "lgmodel-console: still here\n";
+	struct vbuf b = { galloc(g, 64, 16), 16, true };
 	struct vq *vq;
-	struct vbuf b;
 	u32 len;
 
 	if (!dev) {
-		fail("hostile: no rng device to show the Launcher is alive");
+		fail("hostile: no %s device to show the Launcher is alive",
+		     dev_name(type));
 		return;
 	}
 	if (!vqs[dev->index][0].g)
 		ldev_start(dev, 0, vqs[dev->index]);
-	vq = &vqs[dev->index][0];
-	b = (struct vbuf){ galloc(g, 16, 16), 16, true };
+	vq = &vqs[dev->index][type == VIRTIO_ID_CONSOLE ? 1 : 0];
+	if (type == VIRTIO_ID_CONSOLE) {
+		b = (struct vbuf){ b.gpa, sizeof(text) - 1, false };
+		memcpy(g->mem + b.gpa, text, b.len);
+	}
 	vq_add(vq, &b, 1);
 	vq_kick(vq);
 	if (vq_wait(vq, &len) >= 0)
-		say("hostile: the rng still answers");
+		say("hostile: the %s still answers", dev_name(type));
 }
 
 /* A block request whose data buffer is @addr, @len; the ring is left
@@ -136,7 +157,7 @@ static void blk_bad_data(struct guest *g, unsigned long addr, u32 len)
 		      "(%u bytes) said OK", addr, len);
 }
 
-static void case_blk_outside(struct guest *g)
+static u8 case_blk_outside(struct guest *g)
 {
 	struct guard dp, tail;
 
@@ -144,42 +165,48 @@ static void case_blk_outside(struct guest *g)
 	guard(&dp, g->mem + g->ram, PAGE);
 	blk_bad_data(g, g->ram + PAGE - 512, 512);
 	unguard(&dp, "the device page");
-	/* Past pfn_limit, and straddling it. */
+	/* Past pfn_limit, straddling it, and at the top of the space. */
 	guard(&tail, past_limit(g), PAGE);
 	blk_bad_data(g, g->limit, 512);
 	blk_bad_data(g, g->limit - 256, 512);
 	blk_bad_data(g, ~0UL - 255, 512);
 	unguard(&tail, "the page past pfn_limit");
+	return VIRTIO_ID_BLOCK;
 }
 
-/* The entropy source told to fill the device page, the rings, and
- * what lies past pfn_limit; and a buffer of 4 GiB - 1. */
-static void case_rng_outside(struct guest *g)
+/* One buffer for the entropy source to fill; what became of it. */
+static void rng_into(struct vq *vq, unsigned long addr, u32 len,
+		     const char *what)
+{
+	struct vring_desc d = { addr, len, VRING_DESC_F_WRITE, 0 };
+
+	raw_chain(vq, &d, 1);
+	say("hostile: rng buffer %s: %s", what,
+	    raw_wait(vq, 500) ? "used" : "not used");
+}
+
+/* The entropy source told to fill the device page, what lies past
+ * pfn_limit, and 4 GiB - 1 from near the end of RAM. */
+static u8 case_rng_outside(struct guest *g)
 {
 	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_RNG, true)->index][0];
-	struct guard dp, ring, tail;
-	struct vring_desc d;
+	struct guard dp, tail, descs;
 
 	guard(&dp, g->mem + g->ram, PAGE);
-	guard(&ring, gp(g, vq->gpa, vq->size), vq->size);
 	guard(&tail, past_limit(g), PAGE);
-	d = (struct vring_desc){ g->ram + PAGE - 64, 64, VRING_DESC_F_WRITE, 0 };
-	raw_chain(vq, &d, 1);
-	d = (struct vring_desc){ g->limit - 16, 64, VRING_DESC_F_WRITE, 0 };
-	raw_chain(vq, &d, 1);
-	d = (struct vring_desc){ g->ram - 64, 0xffffffff, VRING_DESC_F_WRITE, 0 };
-	raw_chain(vq, &d, 1);
-	raw_wait(vq, 500);
+	/* raw_chain() writes the first descriptor only. */
+	guard(&descs, (const u8 *)vq->desc + 16, 16UL * (vq->num - 1));
+	rng_into(vq, g->ram + PAGE - 64, 64, "in the device page");
+	rng_into(vq, g->limit - 16, 64, "across pfn_limit");
+	rng_into(vq, g->ram - 64, 0xffffffff, "of 4 GiB");
 	unguard(&dp, "the device page");
 	unguard(&tail, "the page past pfn_limit");
-	/* The used ring may move; the descriptors may not. */
-	check(!memcmp(ring.at, ring.copy, 16UL * vq->num), "hostile: the "
-	      "Launcher wrote to the rng's descriptor table");
-	free(ring.copy);
+	unguard(&descs, "the rng's descriptor table");
+	return VIRTIO_ID_RNG;
 }
 
 /* The console told to print from outside RAM. */
-static void case_console_outside(struct guest *g)
+static u8 case_console_outside(struct guest *g)
 {
 	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_CONSOLE, true)->index][1];
 	struct vring_desc d = { g->limit + PAGE, 64, 0, 0 };
@@ -188,22 +215,24 @@ static void case_console_outside(struct guest *g)
 	d = (struct vring_desc){ g->limit - 8, 64, 0, 0 };
 	raw_chain(vq, &d, 1);
 	raw_wait(vq, 500);
+	return VIRTIO_ID_CONSOLE;
 }
 
-/* A chain that loops, and one longer than the ring. */
-static void case_loop(struct guest *g)
+/* A chain that loops. */
+static u8 case_loop(struct guest *g)
 {
 	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_RNG, true)->index][0];
-	unsigned long b = galloc(g, 64, 16);
-	struct vring_desc d = { b, 64, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
-				vq->free_head };
+	struct vring_desc d = { galloc(g, 64, 16), 64,
+				VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0 };
 
 	raw_chain(vq, &d, 1);
 	raw_wait(vq, 500);
+	return VIRTIO_ID_RNG;
 }
 
-/* Indirect tables: outside RAM, empty, nested. */
-static void case_indirect(struct guest *g)
+/* Indirect tables: outside RAM, empty, nested, a length not a whole
+ * number of descriptors. */
+static u8 case_indirect(struct guest *g)
 {
 	struct ldev *dev = dev_of(g, VIRTIO_ID_RNG, false);
 	struct vq *vq = &vqs[dev->index][0];
@@ -221,20 +250,24 @@ static void case_indirect(struct guest *g)
 	d = (struct vring_desc){ t, 17, VRING_DESC_F_INDIRECT, 0 };
 	raw_chain(vq, &d, 1);
 	raw_wait(vq, 500);
+	return VIRTIO_ID_RNG;
 }
 
 /* avail->idx far ahead of what was put there. */
-static void case_avail_jump(struct guest *g)
+static u8 case_avail_jump(struct guest *g)
 {
 	struct vq *vq = &vqs[dev_of(g, VIRTIO_ID_RNG, true)->index][0];
 
 	vq->avail[1] += 20000;
 	notify(g, vq->gpa);
 	raw_wait(vq, 500);
+	return VIRTIO_ID_RNG;
 }
 
-/* Notifications that are nobody's. */
-static void case_notify(struct guest *g)
+/* Notifications that are nobody's: in the device page but not a
+ * descriptor, past pfn_limit, at the top of the address space; then
+ * one of them, again and again: a line each would be a flood. */
+static u8 case_notify(struct guest *g)
 {
 	unsigned long at[] = { g->ram + 3, g->ram + PAGE - 1, g->limit,
 			       g->limit + 64 * PAGE, ~0UL, ~0UL & ~(PAGE - 1) };
@@ -242,22 +275,25 @@ static void case_notify(struct guest *g)
 
 	for (size_t i = 0; i < ARRAY_SIZE(at); i++)
 		notify(g, at[i]);
-	/* The same, again and again: a line each would be a flood. */
 	for (int i = 0; i < flood; i++)
-		notify(g, g->limit + PAGE);
+		notify(g, g->ram + 5);
 	say("hostile: %zu odd addresses and %d repeats notified",
 	    ARRAY_SIZE(at), flood);
+	return 0;
 }
 
 /* The early console given a string with no end before RAM's. */
-static void case_early_unterminated(struct guest *g)
+static u8 case_early_unterminated(struct guest *g)
 {
 	memset(g->mem + g->ram - 64, 'U', 64);
 	notify(g, g->ram - 64);
+	return 0;
 }
 
-/* The device page rewritten behind the Launcher's back. */
-static void case_page_rewrite(struct guest *g)
+/* The device page rewritten behind the Launcher's back: a running
+ * queue's size and ring, then lengths that reach far past the page,
+ * with status changes for it to read them by. */
+static u8 case_page_rewrite(struct guest *g)
 {
 	struct ldev *dev = dev_of(g, VIRTIO_ID_RNG, true);
 	u8 *c = ldev_vqconfig(dev, 0);
@@ -265,28 +301,24 @@ static void case_page_rewrite(struct guest *g)
 	u16 num;
 
 	memcpy(&num, c, 2);
-
-	/* A different size and ring for a running queue. */
 	c[0] = (u8)(num * 2);
 	c[1] = (u8)((num * 2) >> 8);
 	c[4] ^= 0x10;
-	/* Lengths that reach far past the page, then a status change. */
 	dev->d[1] = 255;
 	dev->d[2] = 255;
 	dev->d[3] = 255;
 	ldev_set_status(dev, STATUS_ACKNOWLEDGE | STATUS_DRIVER |
 			STATUS_DRIVER_OK | STATUS_FAILED);
 	ldev_set_status(dev, STATUS_ACKNOWLEDGE);
-	/* Put it back, and see that the queue still works. */
 	memcpy(dev->d + 1, lens, 3);
 	c[0] = (u8)num;
 	c[1] = (u8)(num >> 8);
 	c[4] ^= 0x10;
-	ldev_reset(dev);
+	return VIRTIO_ID_RNG;
 }
 
-/* DRIVER_OK alone, a kick before it, and features after it. */
-static void case_status_order(struct guest *g)
+/* A kick before any status, DRIVER_OK alone, features after it. */
+static u8 case_status_order(struct guest *g)
 {
 	struct ldev *dev = dev_of(g, VIRTIO_ID_RNG, false);
 	struct vq vq;
@@ -296,12 +328,12 @@ static void case_status_order(struct guest *g)
 	ldev_set_status(dev, STATUS_DRIVER_OK);
 	ldev_accept(dev, ~0ULL);
 	ldev_set_status(dev, STATUS_DRIVER_OK | STATUS_DRIVER);
-	ldev_reset(dev);
+	return VIRTIO_ID_RNG;
 }
 
 static const struct {
 	const char *name;
-	void (*run)(struct guest *g);
+	u8 (*run)(struct guest *g);	/* the type of the device abused */
 } cases[] = {
 	{ "blk-outside", case_blk_outside },
 	{ "rng-outside", case_rng_outside },
@@ -324,17 +356,7 @@ void scen_hostile(struct guest *g)
 		if (strcmp(cases[i].name, name))
 			continue;
 		say("hostile: %s", name);
-		cases[i].run(g);
-		/* A broken rng says nothing about the rest: reset it. */
-		if (strcmp(name, "notify") && strcmp(name, "early-unterminated")) {
-			struct ldev *rng = bus_find(devs, ndevs, VIRTIO_ID_RNG, 0);
-
-			if (rng) {
-				ldev_reset(rng);
-				memset(vqs[rng->index], 0, sizeof(vqs[0]));
-			}
-		}
-		still_alive(g);
+		still_alive(g, cases[i].run(g));
 		return;
 	}
 	fail("hostile: no such case '%s'", name);
