@@ -482,3 +482,72 @@ void scen_reset(struct guest *g)
 			say("reset: round %d: the restarted queue works", round);
 	}
 }
+
+/* ---- a Linux 3.x driver ------------------------------------------------------- */
+
+/* How Linux 3.3 to 3.18 (lguest_device.c) starts a device: the status
+ * bits written without a word, the Launcher told only once the features
+ * are settled; the driver's probe uses a queue before DRIVER_OK (a disk
+ * reads its partition table there), and DRIVER_OK itself is never
+ * notified.  Each device type present is used once before DRIVER_OK and
+ * once after. */
+static void linux3_start(struct ldev *dev, struct vq *vq)
+{
+	u8 ok = STATUS_ACKNOWLEDGE | STATUS_DRIVER;
+
+	dev->d[4] = STATUS_ACKNOWLEDGE;
+	dev->d[4] = ok;
+	ldev_accept(dev, 0);
+	notify(dev->g, dev->gpa);
+	for (int i = 0; i < dev->num_vq && i < MAX_VQS; i++)
+		vq_init(dev, i, &vq[i]);
+}
+
+static void linux3_use(struct guest *g, struct ldev *dev, const char *when)
+{
+	struct vq *vq = vqs[dev->index];
+	struct vbuf b[3];
+	long len = -1;
+
+	switch (dev->type) {
+	case VIRTIO_ID_RNG:
+		b[0] = buf(g, 32, true);
+		len = request(&vq[0], b, 1);
+		break;
+	case VIRTIO_ID_BLOCK:
+		b[0] = buf(g, 16, false);
+		b[1] = buf(g, 512, true);
+		b[2] = buf(g, 1, true);
+		*(u8 *)gp(g, b[2].gpa, 1) = 0xff;
+		len = request(&vq[0], b, 3);
+		check(*(u8 *)gp(g, b[2].gpa, 1) == BLK_S_OK, "linux3: block "
+		      "read %s: status %u", when, *(u8 *)gp(g, b[2].gpa, 1));
+		break;
+	case VIRTIO_ID_CONSOLE:
+		b[0] = buf(g, 64, false);
+		snprintf(gp(g, b[0].gpa, 64), 64, "lgmodel-console: %s\n",
+			 when);
+		b[0].len = strlen(gp(g, b[0].gpa, 64));
+		len = request(&vq[1], b, 1);
+		break;
+	default:
+		return;
+	}
+	if (len >= 0)
+		say("linux3: %s used %s", dev_name(dev->type), when);
+}
+
+void scen_linux3(struct guest *g)
+{
+	scan(g);
+	for (int i = 0; i < ndevs; i++) {
+		struct ldev *dev = &devs[i];
+
+		if (dev->type == VIRTIO_ID_NET)
+			continue;
+		linux3_start(dev, vqs[i]);
+		linux3_use(g, dev, "before DRIVER_OK");
+		dev->d[4] |= STATUS_DRIVER_OK;
+		linux3_use(g, dev, "after DRIVER_OK");
+	}
+}

@@ -357,6 +357,7 @@ static const struct {
 	{ "rng", scen_rng, true },
 	{ "interrupts", scen_interrupts, true },
 	{ "reset", scen_reset, true },
+	{ "linux3", scen_linux3, true },
 	{ "net", scen_net, true },
 	{ "hostile", scen_hostile, true },
 	{ "poweroff", scen_poweroff, true },

@@ -317,6 +317,29 @@ static u8 case_page_rewrite(struct guest *g)
 	return VIRTIO_ID_RNG;
 }
 
+/* A running queue's size and ring changed in the device page: the
+ * Launcher goes on with what it read at DRIVER_OK, so a request made
+ * the old way is served. */
+static u8 case_num_change(struct guest *g)
+{
+	struct ldev *dev = dev_of(g, VIRTIO_ID_RNG, true);
+	struct vq *vq = &vqs[dev->index][0];
+	u8 *c = ldev_vqconfig(dev, 0), saved[8];
+	struct vbuf b = { galloc(g, 16, 16), 16, true };
+	u16 half = vq->num / 2;
+	u32 pfn = vq->pfn + 1, len;
+
+	memcpy(saved, c, 8);
+	memcpy(c, &half, 2);
+	memcpy(c + 4, &pfn, 4);
+	vq_add(vq, &b, 1);
+	vq_kick(vq);
+	if (vq_wait(vq, &len) >= 0)
+		say("hostile: the queue kept its first size and ring");
+	memcpy(c, saved, 8);
+	return VIRTIO_ID_RNG;
+}
+
 /* A kick before any status, DRIVER_OK alone, features after it. */
 static u8 case_status_order(struct guest *g)
 {
@@ -345,6 +368,7 @@ static const struct {
 	{ "early-unterminated", case_early_unterminated },
 	{ "page-rewrite", case_page_rewrite },
 	{ "status-order", case_status_order },
+	{ "num-change", case_num_change },
 };
 
 void scen_hostile(struct guest *g)

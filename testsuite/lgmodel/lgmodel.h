@@ -144,6 +144,7 @@ void scen_block(struct guest *g);
 void scen_rng(struct guest *g);
 void scen_interrupts(struct guest *g);
 void scen_reset(struct guest *g);
+void scen_linux3(struct guest *g);
 void scen_net(struct guest *g);
 void scen_hostile(struct guest *g);
 int boot_check_params(struct guest *g);
