@@ -1,5 +1,5 @@
 /*
- * lgmodel.h - a model of Linux's /dev/lguest (2.6.32 to 4.0), loaded into
+ * lgmodel.h - a model of Linux's /dev/lguest (2.6.31 to 4.0), loaded into
  * the Launcher with LD_PRELOAD, and the paravirtualised guest it runs.
  *
  * It is a model, not the hypervisor: the "guest" is a thread of the
