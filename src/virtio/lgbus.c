@@ -15,7 +15,7 @@
  * and a type of 0 ends the list.  The rings follow the page: we place
  * them (legacy layout, the used ring aligned to 4096) and the driver maps
  * what vq[].pfn says.  The driver writes the status byte and then
- * notifies the descriptor's address; a queue's kick notifies its pfn's
+ * notifies the descriptor's address (see status_written()); a queue's kick notifies its pfn's
  * address, which we bind to the queue's eventfd, so that the kernel
  * wakes the queue's thread directly.  The thread raises the device's
  * interrupt with LHREQ_IRQ.  Every value is read from the page once and
@@ -145,6 +145,10 @@ static void driver_ok(struct lgdev *ld, u8 status)
 	virtio_set_status(d, status | (d->status & VIRTIO_S_FEATURES_OK));
 }
 
+/* The driver notifies its descriptor when its features are settled
+ * (finalize_features) with ACKNOWLEDGE | DRIVER, on a reset with 0 and on
+ * failure with FAILED; it says nothing on DRIVER_OK.  So any other
+ * status is the start, as it was for the original Launcher. */
 static void status_written(struct lgdev *ld)
 {
 	struct virtio_dev *d = ld->d;
@@ -155,11 +159,12 @@ static void status_written(struct lgdev *ld)
 		copy_config(ld);
 		return;
 	}
-	if ((v & VIRTIO_S_DRIVER_OK) && !(d->status & VIRTIO_S_DRIVER_OK)) {
-		driver_ok(ld, v);
+	if (!(v & VIRTIO_S_FAILED) && !(d->status & VIRTIO_S_DRIVER_OK)) {
+		driver_ok(ld, v | VIRTIO_S_DRIVER_OK);
 		return;
 	}
-	virtio_set_status(d, v | (d->status & VIRTIO_S_FEATURES_OK));
+	virtio_set_status(d, v | (d->status & (VIRTIO_S_FEATURES_OK |
+					       VIRTIO_S_DRIVER_OK)));
 }
 
 /* A kick on a ring nothing is bound to.  Before DRIVER_OK: drivers of
