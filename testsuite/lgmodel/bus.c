@@ -268,15 +268,19 @@ void vq_kick(struct vq *vq)
 		notify(vq->g, vq->gpa);
 }
 
+/* A used chain's descriptors go back on the free list, found by their
+ * NEXT flags, as Linux's detach_buf() finds them. */
 static void free_chain(struct vq *vq, u16 head)
 {
-	u16 i = head, n = vq->chain[head];
+	u16 last = head;
 
-	while (--n)
-		i = vq->desc[i].next;
-	vq->desc[i].next = vq->free_head;
+	vq->num_free++;
+	while (vq->desc[last].flags & VRING_DESC_F_NEXT) {
+		last = vq->desc[last].next;
+		vq->num_free++;
+	}
+	vq->desc[last].next = vq->free_head;
 	vq->free_head = head;
-	vq->num_free += vq->chain[head];
 	vq->chain[head] = 0;
 }
 

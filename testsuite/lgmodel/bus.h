@@ -58,7 +58,7 @@ struct vq {
 	u16 free_head, num_free, avail_idx, last_used;
 	u16 kicked_idx;			/* avail_idx at the last kick */
 	bool event_idx, indirect;
-	u16 chain[32768];		/* descriptors per chain, by head */
+	u16 chain[32768];		/* chains with the device, by head */
 };
 
 static inline u8 *ldev_vqconfig(const struct ldev *dev, int i)

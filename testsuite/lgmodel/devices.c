@@ -390,6 +390,38 @@ void scen_rng(struct guest *g)
 		say("rng: 3 buffers filled");
 }
 
+/* ---- a small request for any device ------------------------------------------- */
+
+/* Buffers in @b for one small request on @dev (a read of sector 0, 32
+ * random bytes, a line of @text on the console); how many, and the
+ * queue they go on in @vq.  0 for a device without one. */
+static int small_request(struct ldev *dev, struct vbuf *b, struct vq **vq,
+			 const char *text)
+{
+	struct guest *g = dev->g;
+
+	switch (dev->type) {
+	case VIRTIO_ID_RNG:
+		*vq = vq_of(dev, 0);
+		b[0] = buf(g, 32, true);
+		return 1;
+	case VIRTIO_ID_BLOCK:
+		*vq = vq_of(dev, 0);
+		b[0] = buf(g, 16, false);
+		b[1] = buf(g, 512, true);
+		b[2] = buf(g, 1, true);
+		*(u8 *)gp(g, b[2].gpa, 1) = 0xff;
+		return 3;
+	case VIRTIO_ID_CONSOLE:
+		*vq = vq_of(dev, 1);
+		b[0] = buf(g, strlen(text), false);
+		memcpy(gp(g, b[0].gpa, b[0].len), text, b[0].len);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* ---- interrupts ------------------------------------------------------------ */
 
 /* One request on @vq: its interrupt must come, and only once the used
@@ -431,31 +463,13 @@ void scen_interrupts(struct guest *g)
 		struct ldev *dev = bus_find(devs, ndevs, types[t], 0);
 		struct vbuf b[3];
 		struct vq *vq;
+		int n;
 
 		if (!dev)
 			continue;
 		ldev_start(dev, 0, vqs[dev->index]);
-		switch (types[t]) {
-		case VIRTIO_ID_RNG:
-			vq = vq_of(dev, 0);
-			b[0] = buf(g, 32, true);
-			irq_after_used(vq, b, 1);
-			break;
-		case VIRTIO_ID_BLOCK:
-			vq = vq_of(dev, 0);
-			b[0] = buf(g, 16, false);
-			b[1] = buf(g, 512, true);
-			b[2] = buf(g, 1, true);
-			irq_after_used(vq, b, 3);
-			break;
-		case VIRTIO_ID_CONSOLE:
-			vq = vq_of(dev, 1);
-			b[0] = buf(g, 24, false);
-			memcpy(gp(g, b[0].gpa, 24), "lgmodel-console: irq\n", 21);
-			b[0].len = 21;
-			irq_after_used(vq, b, 1);
-			break;
-		}
+		n = small_request(dev, b, &vq, "lgmodel-console: irq\n");
+		irq_after_used(vq, b, n);
 		done++;
 	}
 	check(!g->m->irq_count[0], "interrupts: interrupt 0 was raised %u "
@@ -503,38 +517,22 @@ static void linux3_start(struct ldev *dev, struct vq *vq)
 		vq_init(dev, i, &vq[i]);
 }
 
-static void linux3_use(struct guest *g, struct ldev *dev, const char *when)
+static void linux3_use(struct ldev *dev, const char *when)
 {
-	struct vq *vq = vqs[dev->index];
+	char line[64];
 	struct vbuf b[3];
-	long len = -1;
+	struct vq *vq;
+	int n;
 
-	switch (dev->type) {
-	case VIRTIO_ID_RNG:
-		b[0] = buf(g, 32, true);
-		len = request(&vq[0], b, 1);
-		break;
-	case VIRTIO_ID_BLOCK:
-		b[0] = buf(g, 16, false);
-		b[1] = buf(g, 512, true);
-		b[2] = buf(g, 1, true);
-		*(u8 *)gp(g, b[2].gpa, 1) = 0xff;
-		len = request(&vq[0], b, 3);
-		check(*(u8 *)gp(g, b[2].gpa, 1) == BLK_S_OK, "linux3: block "
-		      "read %s: status %u", when, *(u8 *)gp(g, b[2].gpa, 1));
-		break;
-	case VIRTIO_ID_CONSOLE:
-		b[0] = buf(g, 64, false);
-		snprintf(gp(g, b[0].gpa, 64), 64, "lgmodel-console: %s\n",
-			 when);
-		b[0].len = strlen(gp(g, b[0].gpa, 64));
-		len = request(&vq[1], b, 1);
-		break;
-	default:
+	snprintf(line, sizeof(line), "lgmodel-console: %s\n", when);
+	n = small_request(dev, b, &vq, line);
+	if (!n || request(vq, b, n) < 0)
 		return;
-	}
-	if (len >= 0)
-		say("linux3: %s used %s", dev_name(dev->type), when);
+	if (dev->type == VIRTIO_ID_BLOCK)
+		check(*(u8 *)gp(dev->g, b[2].gpa, 1) == BLK_S_OK, "linux3: "
+		      "block read %s: status %u", when,
+		      *(u8 *)gp(dev->g, b[2].gpa, 1));
+	say("linux3: %s used %s", dev_name(dev->type), when);
 }
 
 void scen_linux3(struct guest *g)
@@ -546,8 +544,8 @@ void scen_linux3(struct guest *g)
 		if (dev->type == VIRTIO_ID_NET)
 			continue;
 		linux3_start(dev, vqs[i]);
-		linux3_use(g, dev, "before DRIVER_OK");
+		linux3_use(dev, "before DRIVER_OK");
 		dev->d[4] |= STATUS_DRIVER_OK;
-		linux3_use(g, dev, "after DRIVER_OK");
+		linux3_use(dev, "after DRIVER_OK");
 	}
 }

@@ -124,8 +124,13 @@ static mode_t mode_arg(int flags, va_list ap)
 	return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
 }
 
-#define OPEN_LIKE(name, realfn)						\
-EXPORT int name(const char *path, int flags, ...)			\
+#define UNPAREN(...)	__VA_ARGS__
+
+/* NAME([int dirfd,] path, flags[, mode]): DECL and DIR are the directory
+ * argument's declaration and use, "()" for the open() family; AT is the
+ * directory to look in.  The _2 forms take no mode: MODE is empty. */
+#define OPENER(name, realfn, decl, dir, at)				\
+EXPORT int name(UNPAREN decl const char *path, int flags, ...)		\
 {									\
 	va_list ap;							\
 	mode_t mode;							\
@@ -134,53 +139,29 @@ EXPORT int name(const char *path, int flags, ...)			\
 	va_start(ap, flags);						\
 	mode = mode_arg(flags, ap);					\
 	va_end(ap);							\
-	if (is_lguest(path))						\
-		return lgm_opened(realfn("/dev/null", flags, mode));	\
-	return realfn(path, flags, mode);				\
+	if (is_lguest_at(at, path))					\
+		return lgm_opened(realfn(UNPAREN dir null_at(path),	\
+					 flags, mode));			\
+	return realfn(UNPAREN dir path, flags, mode);			\
 }
 
-#define OPENAT_LIKE(name, realfn)					\
-EXPORT int name(int dirfd, const char *path, int flags, ...)		\
-{									\
-	va_list ap;							\
-	mode_t mode;							\
-									\
-	resolve();							\
-	va_start(ap, flags);						\
-	mode = mode_arg(flags, ap);					\
-	va_end(ap);							\
-	if (is_lguest_at(dirfd, path))					\
-		return lgm_opened(realfn(dirfd, null_at(path), flags, mode)); \
-	return realfn(dirfd, path, flags, mode);			\
-}
-
-OPEN_LIKE(open, real_open)
-OPEN_LIKE(open64, real_open64)
-OPENAT_LIKE(openat, real_openat)
-OPENAT_LIKE(openat64, real_openat64)
-
-#define OPEN2_LIKE(name, realfn)					\
-EXPORT int name(const char *path, int flags)				\
+#define OPENER2(name, realfn, decl, dir, at)				\
+EXPORT int name(UNPAREN decl const char *path, int flags)		\
 {									\
 	resolve();							\
-	if (is_lguest(path))						\
-		return lgm_opened(realfn("/dev/null", flags));		\
-	return realfn(path, flags);					\
+	if (is_lguest_at(at, path))					\
+		return lgm_opened(realfn(UNPAREN dir null_at(path), flags)); \
+	return realfn(UNPAREN dir path, flags);				\
 }
 
-#define OPENAT2_LIKE(name, realfn)					\
-EXPORT int name(int dirfd, const char *path, int flags)		\
-{									\
-	resolve();							\
-	if (is_lguest_at(dirfd, path))					\
-		return lgm_opened(realfn(dirfd, null_at(path), flags));	\
-	return realfn(dirfd, path, flags);				\
-}
-
-OPEN2_LIKE(__open_2, real_open_2)
-OPEN2_LIKE(__open64_2, real_open64_2)
-OPENAT2_LIKE(__openat_2, real_openat_2)
-OPENAT2_LIKE(__openat64_2, real_openat64_2)
+OPENER(open, real_open, (), (), AT_FDCWD)
+OPENER(open64, real_open64, (), (), AT_FDCWD)
+OPENER(openat, real_openat, (int dirfd,), (dirfd,), dirfd)
+OPENER(openat64, real_openat64, (int dirfd,), (dirfd,), dirfd)
+OPENER2(__open_2, real_open_2, (), (), AT_FDCWD)
+OPENER2(__open64_2, real_open64_2, (), (), AT_FDCWD)
+OPENER2(__openat_2, real_openat_2, (int dirfd,), (dirfd,), dirfd)
+OPENER2(__openat64_2, real_openat64_2, (int dirfd,), (dirfd,), dirfd)
 
 EXPORT int close(int fd)
 {
