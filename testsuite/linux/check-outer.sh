@@ -189,13 +189,13 @@ runs_here() {
 	[ -n "$lguest_bin" ] && "$lguest_bin" --version >/dev/null 2>&1
 }
 shared=
-here=
+on_host=
 for d in "$srcdir"/lguest.*/; do
 	d=$(basename "$d")
 	wanted "$d" || continue
 	case $d in
 	lguest.linux) ;;
-	lguest.lgmodel) if runs_here; then here="$here $d"; else shared="$shared $d"; fi ;;
+	lguest.lgmodel) if runs_here; then on_host="$on_host $d"; else shared="$shared $d"; fi ;;
 	lguest.system) [ "${LGUEST_SKIP_SYSTEM_TEST:-}" = 1 ] && shared="$shared $d" ;;
 	*) shared="$shared $d" ;;
 	esac
@@ -229,7 +229,7 @@ run_here() {
 		status=1
 	fi
 }
-for d in $here; do
+for d in $on_host; do
 	run_here "$d" "$@"
 done
 wanted lguest.linux || finish
