@@ -300,6 +300,17 @@ static void scen_crash(struct guest *g)
 	guest_die(g, "CRASH: Kernel panic - not syncing: model", false);
 }
 
+/* Descriptors open below 1024, found with fcntl(), which every filter
+ * the Launcher's main thread has allows. */
+static int open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
 static void scen_reboot(struct guest *g)
 {
 	long reboots = env_num("LGMODEL_REBOOTS", 1);
@@ -309,6 +320,7 @@ static void scen_reboot(struct guest *g)
 		 g->boot, (int)getpid());
 	early_print(g, line);
 	say("reboot: boot %d of process %d", g->boot, (int)getpid());
+	say("reboot: boot %d: %d descriptors open", g->boot, open_fds());
 	if (g->boot <= reboots) {
 		say("reboot: restarting");
 		guest_die(g, "CRASH: Restarting", true);
