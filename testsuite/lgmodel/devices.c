@@ -164,7 +164,7 @@ void scen_devices(struct guest *g)
 	say("devices: %d devices started and reset", ndevs);
 }
 
-/* ---- console --------------------------------------------------------------- */
+/* ---- console ------------------------------------------------------------ */
 
 static void con_write(struct vq *tx, const char *text)
 {
@@ -238,7 +238,7 @@ void scen_console(struct guest *g)
 	con_write(tx, line);
 }
 
-/* ---- block ----------------------------------------------------------------- */
+/* ---- block -------------------------------------------------------------- */
 
 static u32 crc32(const u8 *p, size_t n)
 {
@@ -353,7 +353,7 @@ void scen_block(struct guest *g)
 	say("block: requests done");
 }
 
-/* ---- entropy ------------------------------------------------------------- */
+/* ---- entropy ------------------------------------------------------------ */
 
 /* @n buffers filled, one after the other; false after a failed check. */
 static bool rng_fill(struct guest *g, struct vq *vq, int n, u8 *first)
@@ -390,7 +390,7 @@ void scen_rng(struct guest *g)
 		say("rng: 3 buffers filled");
 }
 
-/* ---- a small request for any device ------------------------------------------- */
+/* ---- a small request for any device ------------------------------------- */
 
 /* Buffers in @b for one small request on @dev (a read of sector 0, 32
  * random bytes, a line of @text on the console); how many, and the
@@ -422,7 +422,7 @@ static int small_request(struct ldev *dev, struct vbuf *b, struct vq **vq,
 	}
 }
 
-/* ---- interrupts ------------------------------------------------------------ */
+/* ---- interrupts --------------------------------------------------------- */
 
 /* One request on @vq: its interrupt must come, and only once the used
  * ring has moved. */
@@ -477,7 +477,7 @@ void scen_interrupts(struct guest *g)
 	say("interrupts: %d devices checked", done);
 }
 
-/* ---- reset ------------------------------------------------------------------ */
+/* ---- reset -------------------------------------------------------------- */
 
 /* The entropy source started, used, reset and started again, twice: a
  * Launcher that makes a new eventfd for the queue each time it starts
@@ -497,7 +497,7 @@ void scen_reset(struct guest *g)
 	}
 }
 
-/* ---- a Linux 3.x driver ------------------------------------------------------- */
+/* ---- a Linux 3.x driver ------------------------------------------------- */
 
 /* How Linux 3.3 to 3.18 (lguest_device.c) starts a device: the status
  * bits written without a word, the Launcher told only once the features

@@ -119,7 +119,7 @@ void *read_whole(const char *path, size_t *len)
 	return buf;
 }
 
-/* ---- memory ---------------------------------------------------------- */
+/* ---- memory ------------------------------------------------------------- */
 
 /* Guest-physical [gpa, gpa + len) in our address space, if the guest
  * may touch it (below pfn_limit). */
@@ -145,7 +145,7 @@ unsigned long galloc(struct guest *g, unsigned long len, unsigned long align)
 	return a;
 }
 
-/* ---- running and stopping ------------------------------------------------ */
+/* ---- running and stopping ----------------------------------------------- */
 
 static bool gone(struct guest *g)
 {

@@ -75,7 +75,7 @@ struct lgm *lgm_find(int fd)
 	return NULL;
 }
 
-/* ---- the environment that outlives exec() ---------------------------- */
+/* ---- the environment that outlives exec() ------------------------------- */
 
 /* Called whenever a descriptor's state changes.  The variable exists
  * from the constructor on, so setenv() only swaps its value: the array
@@ -101,7 +101,7 @@ void lgm_set_env_state(struct lgm *m)
 	pthread_mutex_unlock(&env_lock);
 }
 
-/* ---- the helper thread: descriptors the Launcher binds --------------- */
+/* ---- the helper thread: descriptors the Launcher binds ------------------ */
 
 /* What eventfd_ctx_fdget() says of @fd: our duplicate, or -errno. */
 static int check_eventfd(int fd)
@@ -172,7 +172,7 @@ static int ask_helper(struct lgm *m, int fd)
 	return r;
 }
 
-/* ---- descriptors ------------------------------------------------------- */
+/* ---- descriptors -------------------------------------------------------- */
 
 /* Is @fd a descriptor of /dev?  LGMODEL_DEV, set by the first image,
  * says which directory that is, chroot or not. */
@@ -249,7 +249,7 @@ void lgm_closing(struct lgm *m)
 	lgm_set_env_state(NULL);
 }
 
-/* ---- write(): the requests ----------------------------------------------- */
+/* ---- write(): the requests ---------------------------------------------- */
 
 static long do_initialize(struct lgm *m, const unsigned long *arg)
 {
@@ -341,7 +341,7 @@ ssize_t lgm_write(struct lgm *m, const void *buf, size_t len, off64_t off)
 	}
 }
 
-/* ---- read(): run the guest ------------------------------------------------ */
+/* ---- read(): run the guest ---------------------------------------------- */
 
 static ssize_t run_guest(struct lgm *m, void *buf)
 {
