@@ -477,6 +477,28 @@ void scen_interrupts(struct guest *g)
 	say("interrupts: %d devices checked", done);
 }
 
+/* Requests left with the entropy source (LGMODEL_BUSY of them), for a
+ * guest that then dies at once: the Launcher's queue thread finishes
+ * them for a guest that is gone. */
+void leave_busy(struct guest *g)
+{
+	long n = env_num("LGMODEL_BUSY", 0);
+	struct ldev *dev;
+	struct vq *vq;
+
+	if (n <= 0)
+		return;
+	dev = start(g, VIRTIO_ID_RNG, 0);
+	vq = vq_of(dev, 0);
+	for (long i = 0; i < n && i < vq->num; i++) {
+		struct vbuf b = buf(g, 4096, true);
+
+		vq_add(vq, &b, 1);
+	}
+	vq_kick(vq);
+	say("%ld requests left with the rng", n);
+}
+
 /* ---- reset -------------------------------------------------------------- */
 
 /* The entropy source started, used, reset and started again, twice: a

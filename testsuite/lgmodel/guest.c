@@ -290,11 +290,13 @@ void early_print(struct guest *g, const char *text)
 
 static void scen_poweroff(struct guest *g)
 {
+	leave_busy(g);
 	early_print(g, "lgmodel: powering off\n");
 }
 
 static void scen_crash(struct guest *g)
 {
+	leave_busy(g);
 	early_print(g, "lgmodel: about to panic\n");
 	say("crash: done, %d failures", lgm_failures);
 	guest_die(g, "CRASH: Kernel panic - not syncing: model", false);

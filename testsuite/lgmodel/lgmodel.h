@@ -148,5 +148,6 @@ void scen_linux3(struct guest *g);
 void scen_net(struct guest *g);
 void scen_hostile(struct guest *g);
 int boot_check_params(struct guest *g);
+void leave_busy(struct guest *g);
 
 #endif
