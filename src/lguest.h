@@ -151,6 +151,9 @@ struct vm {
 	 * its device page and rings sit just above the RAM the guest is
 	 * told of, inside our mapping. */
 	struct lgbus *lgbus;
+	/* Where the guest's buffers must end (0: anywhere in RAM): on the
+	 * lguest bus, below its device page and rings. */
+	u64 buf_end;
 
 	/* ...and the virtio devices, in PCI slot order. */
 	struct virtio_dev *devices;
@@ -168,6 +171,8 @@ void vm_init(struct vm *vm, const struct hv_ops *hv);
  * RAM, else NULL.  The sum is checked for overflow, so a hostile guest
  * cannot make us reach outside the mapping. */
 void *guest_ptr(const struct vm *vm, u64 gpa, u64 len);
+/* The same for a buffer a driver hands a device: also below buf_end. */
+void *guest_buf(const struct vm *vm, u64 gpa, u64 len);
 
 /* Port I/O: chips register a handler for a range of ports. */
 typedef void (*pio_fn)(void *opaque, u16 port, u8 *data, int size, bool write);

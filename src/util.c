@@ -28,6 +28,13 @@ void *guest_ptr(const struct vm *vm, u64 gpa, u64 len)
 	return vm->ram + vm->low_end + (gpa - HIGH_RAM_START);
 }
 
+void *guest_buf(const struct vm *vm, u64 gpa, u64 len)
+{
+	if (vm->buf_end && (gpa > vm->buf_end || len > vm->buf_end - gpa))
+		return NULL;
+	return guest_ptr(vm, gpa, len);
+}
+
 int open_or_die(const char *name, int flags)
 {
 	int fd = open(name, flags | O_CLOEXEC);

@@ -105,9 +105,15 @@ static void bind_doorbell(struct virtio_dev *d, struct virtqueue *vq, bool on)
 			d->ops->name, vq->index);
 }
 
+/* The rings are ours, above RAM: a reset leaves them zeroed, as a new
+ * driver expects to find them (it does not clear them itself). */
 static void lgbus_reset(struct virtio_dev *d)
 {
-	(void)d;
+	struct lgdev *ld = d->transport;
+
+	for (int i = 0; i < d->ops->num_queues; i++)
+		memset(guest_ptr(d->vm, ld->ring[i], ring_bytes(VQ_MAX_SIZE)),
+		       0, ring_bytes(VQ_MAX_SIZE));
 }
 
 static const struct virtio_transport_ops lgbus_transport = {
@@ -145,10 +151,10 @@ static void driver_ok(struct lgdev *ld, u8 status)
 	virtio_set_status(d, status | (d->status & VIRTIO_S_FEATURES_OK));
 }
 
-/* The driver notifies its descriptor when its features are settled
- * (finalize_features) with ACKNOWLEDGE | DRIVER, on a reset with 0 and on
- * failure with FAILED; it says nothing on DRIVER_OK.  So any other
- * status is the start, as it was for the original Launcher. */
+/* A status the driver notified.  0 is a reset, and DRIVER_OK the start.
+ * Drivers of Linux 3.x notify only when their features are settled
+ * (ACKNOWLEDGE | DRIVER), on a reset and on failure, never on DRIVER_OK:
+ * their devices start at their first kick (ring_kicked()). */
 static void status_written(struct lgdev *ld)
 {
 	struct virtio_dev *d = ld->d;
@@ -159,8 +165,8 @@ static void status_written(struct lgdev *ld)
 		copy_config(ld);
 		return;
 	}
-	if (!(v & VIRTIO_S_FAILED) && !(d->status & VIRTIO_S_DRIVER_OK)) {
-		driver_ok(ld, v | VIRTIO_S_DRIVER_OK);
+	if ((v & VIRTIO_S_DRIVER_OK) && !(d->status & VIRTIO_S_DRIVER_OK)) {
+		driver_ok(ld, v);
 		return;
 	}
 	virtio_set_status(d, v | (d->status & (VIRTIO_S_FEATURES_OK |
@@ -244,6 +250,7 @@ void lgbus_init(struct vm *vm)
 	bus->next = bus->base + LG_PAGE;
 	bus->next_irq = 1;
 	vm->lgbus = bus;
+	vm->buf_end = bus->base;
 	mmio_register(vm, 0, vm->ram_size, notified, bus);
 }
 

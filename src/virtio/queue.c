@@ -134,7 +134,7 @@ static int walk(struct virtqueue *vq, u16 head, struct iovec *iov,
 			if ((desc.flags & VRING_DESC_F_NEXT) || !desc.len ||
 			    desc.len % 16 || desc.len / 16 > VQ_MAX_IOV)
 				goto bad_indirect;
-			table = guest_ptr(d->vm, desc.addr, desc.len);
+			table = guest_buf(d->vm, desc.addr, desc.len);
 			if (!table || (desc.addr & 15))
 				goto bad_indirect;
 			indirect = true;
@@ -148,7 +148,7 @@ static int walk(struct virtqueue *vq, u16 head, struct iovec *iov,
 				      vq->index, head);
 			return -1;
 		}
-		iov->iov_base = guest_ptr(d->vm, desc.addr, desc.len);
+		iov->iov_base = guest_buf(d->vm, desc.addr, desc.len);
 		iov->iov_len = desc.len;
 		if (!iov->iov_base) {
 			virtio_broken(d, "queue %d: buffer 0x%llx+%u outside "
