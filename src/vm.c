@@ -89,6 +89,37 @@ void vm_start_vcpus(struct vm *vm, void *(*fn)(void *))
 }
 
 #define VCPU_STOP_SECONDS	5
+#define VCPU_RESEND_MS		50
+
+/* Wait for @v's thread until @deadline.  The signal is sent again now
+ * and then: one that lands after the thread looked at vm->stopping but
+ * before it entered the guest is lost (a KVM vCPU then returns at once
+ * anyway, through immediate_exit; a /dev/lguest one would wait in
+ * pread() for the guest's next notification). */
+static int join_vcpu(struct vcpu *v, const struct timespec *deadline)
+{
+	struct timespec now, t;
+	int e;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		t = now;
+		t.tv_nsec += VCPU_RESEND_MS * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		if (t.tv_sec > deadline->tv_sec ||
+		    (t.tv_sec == deadline->tv_sec &&
+		     t.tv_nsec > deadline->tv_nsec))
+			t = *deadline;
+		e = pthread_timedjoin_np(v->thread, NULL, &t);
+		if (e != ETIMEDOUT || (t.tv_sec == deadline->tv_sec &&
+				       t.tv_nsec == deadline->tv_nsec))
+			return e;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+}
 
 void vm_stop_vcpus(struct vm *vm)
 {
@@ -111,7 +142,7 @@ void vm_stop_vcpus(struct vm *vm)
 
 		if (!v->running)
 			continue;
-		e = pthread_timedjoin_np(v->thread, NULL, &deadline);
+		e = join_vcpu(v, &deadline);
 		if (e == 0)
 			v->running = false;
 		else
