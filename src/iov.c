@@ -10,9 +10,9 @@
 
 #include "iov.h"
 
-size_t iov_total(const struct iovec *iov, unsigned n)
+u64 iov_total(const struct iovec *iov, unsigned n)
 {
-	size_t len = 0;
+	u64 len = 0;
 
 	for (unsigned i = 0; i < n; i++)
 		len += iov[i].iov_len;
@@ -20,10 +20,10 @@ size_t iov_total(const struct iovec *iov, unsigned n)
 }
 
 unsigned iov_slice(struct iovec *dst, const struct iovec *src, unsigned n,
-		   size_t skip, size_t len)
+		   u64 skip, u64 len)
 {
 	unsigned count = 0;
-	size_t take;
+	u64 take;
 
 	for (unsigned i = 0; i < n && len; i++) {
 		if (skip >= src[i].iov_len) {

@@ -10,13 +10,14 @@
 
 #include "lguest.h"
 
-/* How many bytes the @n buffers hold. */
-size_t iov_total(const struct iovec *iov, unsigned n);
+/* How many bytes the @n buffers hold: 64 bits, since a guest's chain may
+ * hold more than a 32-bit Launcher's size_t counts. */
+u64 iov_total(const struct iovec *iov, unsigned n);
 
 /* The bytes [@skip, @skip + @len) of the @n buffers of @src, as iovecs
  * in @dst, which has room for @n; returns how many it used. */
 unsigned iov_slice(struct iovec *dst, const struct iovec *src, unsigned n,
-		   size_t skip, size_t len);
+		   u64 skip, u64 len);
 
 /* Copy @len bytes of @buf into the buffers, starting @off bytes in; as
  * many as fit.  Returns how many were copied. */

@@ -94,14 +94,14 @@ static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
 		    unsigned n)
 {
 	struct blk_range r[MAX_RANGE_SEGS];
-	size_t len = iov_total(data, n);
+	u64 len = iov_total(data, n);
 	unsigned count = len / sizeof(r[0]);
 	u64 off, bytes;
 	bool ok;
 
 	if (b->disk.ro)
 		return VIRTIO_BLK_S_IOERR;
-	if (!count || len % sizeof(r[0]) || count > MAX_RANGE_SEGS)
+	if (!len || len % sizeof(r[0]) || len > sizeof(r))
 		return VIRTIO_BLK_S_IOERR;
 	iov_from(data, n, 0, r, len);
 
@@ -172,8 +172,8 @@ static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
 {
 	struct { u32 type; u32 ioprio; u64 sector; } hdr;
 	struct iovec data[VQ_MAX_IOV], st;
-	size_t rlen = iov_total(iov, out), wlen = iov_total(iov + out, in);
-	size_t dlen = 0;
+	u64 rlen = iov_total(iov, out), wlen = iov_total(iov + out, in);
+	u64 dlen = 0;
 	unsigned n;
 	u8 status = VIRTIO_BLK_S_OK;
 

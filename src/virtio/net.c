@@ -158,15 +158,16 @@ static void net_rx(struct virtqueue *vq)
 	struct iovec iov[VQ_MAX_IOV];
 	int pair = vq->index / 2, head;
 	unsigned out, in;
-	size_t room;
+	u64 room;
 	ssize_t len;
 	u16 one = 1;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		room = iov_total(iov, in);
-		if (out || room < (size_t)n->hdr_len) {
-			virtio_broken(vq->dev, "receive buffer of %zu writable "
-				      "bytes after %u readable ones", room, out);
+		if (out || room < (u64)n->hdr_len) {
+			virtio_broken(vq->dev, "receive buffer of %llu writable "
+				      "bytes after %u readable ones",
+				      (unsigned long long)room, out);
 			return;
 		}
 		/* Poll first, then read: a read that finds the tap empty
@@ -193,7 +194,7 @@ static void net_rx(struct virtqueue *vq)
 		}
 		/* The tap reports the frame's length even if it was cut to
 		 * fit; the driver must never see more than it gave. */
-		if ((size_t)len > room)
+		if ((u64)len > room)
 			len = room;
 		if (len < n->hdr_len)
 			len = n->hdr_len;
@@ -215,14 +216,14 @@ static void net_tx(struct virtqueue *vq)
 	struct iovec iov[VQ_MAX_IOV];
 	int fd = n->tap.fd[vq->index / 2], head;
 	unsigned out, in;
-	size_t len;
+	u64 len;
 
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		len = iov_total(iov, out);
-		if (in || len < (size_t)n->hdr_len || len > TX_MAX) {
-			virtio_broken(vq->dev, "transmit buffer of %zu "
+		if (in || len < (u64)n->hdr_len || len > TX_MAX) {
+			virtio_broken(vq->dev, "transmit buffer of %llu "
 				      "readable bytes and %u writable buffers",
-				      len, in);
+				      (unsigned long long)len, in);
 			return;
 		}
 		while (writev(fd, iov, out) < 0 && errno == EINTR)
@@ -272,7 +273,7 @@ static void net_ctrl(struct virtqueue *vq)
 	struct net *n = vq->dev->priv;
 	struct { u8 class, cmd; } h;
 	unsigned out, in;
-	size_t len;
+	u64 len;
 	u16 pairs;
 	u8 ack;
 	int head;
@@ -280,8 +281,9 @@ static void net_ctrl(struct virtqueue *vq)
 	while ((head = vq_get(vq, iov, &out, &in)) >= 0) {
 		len = iov_total(iov, out);
 		if (len < sizeof(h) || iov_total(iov + out, in) < 1) {
-			virtio_broken(vq->dev, "control command of %zu readable "
-				      "bytes and %u writable buffers", len, in);
+			virtio_broken(vq->dev, "control command of %llu readable "
+				      "bytes and %u writable buffers",
+				      (unsigned long long)len, in);
 			return;
 		}
 		iov_from(iov, out, 0, &h, sizeof(h));
