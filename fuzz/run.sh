@@ -30,7 +30,8 @@ say() {
 # The Launcher's files the harnesses link: every one that has no KVM,
 # no thread of its own and no terminal in it.
 SRCS="util vm bus iov pci virtio/core virtio/pci virtio/queue virtio/blk
-	virtio/net virtio/rng host/disk host/tap x86/boot x86/boot-cpu
+	virtio/net virtio/rng virtio/lgbus host/disk host/tap x86/boot
+	x86/boot-cpu x86/image
 	handover args config machine rundir"
 # What fuzz/support.c stands in for (see there).
 WRAPS="malloc_or_die free realloc strdup asprintf inflateInit2_ fopen fclose

@@ -536,3 +536,11 @@ bool fuzz_run(void (*fn)(void *arg), void *arg)
 	fuzz_armed = false;
 	return true;
 }
+
+/* The lguest bus's early console writes to the console's host end,
+ * which the harnesses do not have: the bytes go nowhere. */
+void conhost_write(const void *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+}

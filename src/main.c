@@ -271,6 +271,12 @@ static const struct hv_ops *choose_hypervisor(enum hypervisor h)
 		return &kvm_ops;
 	if (h == HV_LGUEST)
 		return &lguest_ops;
+	/* After a reboot, what was chosen before: the paths may be out of
+	 * view (--chroot), the descriptors are not. */
+	if (handover_fd("kvm") >= 0)
+		return &kvm_ops;
+	if (handover_fd("lguest-dev") >= 0)
+		return &lguest_ops;
 	if (access("/dev/kvm", F_OK) == 0)
 		return &kvm_ops;
 	if (access("/dev/lguest", F_OK) == 0)
