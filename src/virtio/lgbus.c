@@ -214,13 +214,12 @@ static void notified(void *opaque, u64 addr, u8 *data, int size, bool write)
 
 	(void)data, (void)size, (void)write;
 	if (addr < bus->base) {
-		u64 room = bus->base - addr;
-		const char *s = guest_ptr(bus->vm, addr, room < LG_PAGE ? room :
-					  LG_PAGE);
+		u64 room = bus->base - addr < LG_PAGE ? bus->base - addr :
+							LG_PAGE;
+		const char *s = guest_ptr(bus->vm, addr, room);
 
 		if (s)
-			conhost_write(s, strnlen(s, room < LG_PAGE ? room :
-						 LG_PAGE));
+			conhost_write(s, strnlen(s, room));
 		return;
 	}
 	for (ld = bus->devs; ld; ld = ld->next) {
