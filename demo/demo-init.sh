@@ -25,5 +25,7 @@ Try: cat /proc/cpuinfo, dmesg, ls /sys/bus/virtio/drivers.  'poweroff -f' powers
 
 TEXT
 export PS1='lguest-demo:\w# '
-setsid cttyhack sh -i < /dev/hvc0 > /dev/hvc0 2>&1
+# A session of its own, whose first terminal, hvc0, becomes its
+# controlling one: Ctrl-C and job control work.
+setsid sh -c 'exec sh -i < /dev/hvc0 > /dev/hvc0 2>&1'
 poweroff -f

@@ -44,5 +44,5 @@ echo "demo: booting Debian's kernel $(get version) with a busybox shell on hvc0;
 echo "demo: 'poweroff -f' powers it off, Ctrl-A x stops lguest."
 st=0
 "$lguest" --rng --initrd="$cpio" 256M "$(get vmlinuz)" \
-	console=hvc0 earlycon=uart8250,io,0x3f8 quiet || st=$?
+	console=hvc0 quiet || st=$?
 exit $st

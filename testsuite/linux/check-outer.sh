@@ -33,7 +33,7 @@ srcdir=$(cd "$here/.." && pwd)
 # another), so the limits are generous: a stall is the watchdog's to catch.
 limit_of() {
 	case $1 in
-	lguest.linux) echo 2400 ;;
+	lguest.linux) echo 3600 ;;
 	lguest.virtio) echo 1800 ;;
 	lguest.soak) echo 3000 ;;
 	*) echo 1200 ;;
