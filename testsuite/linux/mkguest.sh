@@ -39,10 +39,15 @@ rm -rf "$g"
 mkdir -p "$g"
 : > "$log"
 echo "lguest-$$-$(date +%s)" > "$g/password"
+# Root's SSH key, for the guest's OpenSSH server (in every guest here,
+# so that they all come from one base tree).
+ssh-keygen -q -t ed25519 -N "" -C lguest-test -f "$g/id" ||
+	fact error "ssh-keygen failed (Debian package: openssh-client)"
+key=--ssh-key=$g/id.pub
 
 # The guest: cold or warm, as the cache is.
 t0=$(date +%s)
-mk lgdebian --net=192.168.50.1/24 --size=2G --root-password-file="$g/password"
+mk lgdebian --net=192.168.50.1/24 --size=2G --root-password-file="$g/password" "$key"
 fact mkimage-status $? $(($(date +%s) - t0))
 fact mkimage-files $(cd "$g" && ls lgdebian.conf lgdebian/disk.img \
 	lgdebian/vmlinuz lgdebian/initrd.img 2>/dev/null | wc -l)
@@ -54,21 +59,21 @@ fact mkimage-disk $(stat -c '%s' "$g/lgdebian/disk.img") \
 # A second guest now comes from the cache alone: no network at all.
 t0=$(date +%s)
 unshare -n sh "$mkimage" --dir="$g" --confdir="$g" --cache="$cache" \
-	--size=2G lgwarm >> "$log" 2>&1
+	--size=2G "$key" lgwarm >> "$log" 2>&1
 fact warm-status $? $(($(date +%s) - t0))
 fact warm-files $(cd "$g" && ls lgwarm.conf lgwarm/disk.img 2>/dev/null | wc -l)
 rm -rf "$g/lgwarm" "$g/lgwarm.conf"
 
 # An existing guest is never overwritten.
 sum=$(cat "$g/lgdebian.conf" "$g/lgdebian/initrd.img" | md5sum)
-mk lgdebian --size=2G
+mk lgdebian --size=2G "$key"
 fact exists-status $?
 fact exists-said "$(grep -c "guest lgdebian exists already" "$log")"
 fact exists-same "$([ "$(cat "$g/lgdebian.conf" "$g/lgdebian/initrd.img" | md5sum)" = "$sum" ] && echo 1 || echo 0)"
 
 # A failure (a disk too small for the tree) leaves nothing behind.
 unshare -n sh "$mkimage" --dir="$g" --confdir="$g" --cache="$cache" \
-	--size=64M lgsmall >> "$log" 2>&1
+	--size=64M "$key" lgsmall >> "$log" 2>&1
 fact small-status $?
 fact small-left "[$(left lgsmall)]"
 fact small-said "$(grep -c "a larger --size" "$log")"
