@@ -206,24 +206,62 @@ static u64 now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-static enum stop_reason wait_for_stop(struct vm *vm, int sig_fd, int timeout)
+/*L:325 A kernel told console=hvc0 prints nothing until its virtio
+ * console driver is up, and a distribution's initramfs without
+ * virtio_console starts /init with no console at all and never mounts
+ * its root: the terminal stays blank.  If the driver is still not there
+ * after HVC0_HINT_MS, say why, once. */
+#define HVC0_HINT_MS 30000
+
+static bool hvc0_is_console(const char *cmdline)
+{
+	const char *p = cmdline, *last = NULL;
+
+	/* The last console= is the one /dev/console is. */
+	while (p && (p = strstr(p, "console=")) != NULL) {
+		if (p == cmdline || p[-1] == ' ')
+			last = p + 8;
+		p += 8;
+	}
+	return last && !strncmp(last, "hvc0", 4) &&
+	       (last[4] == ' ' || last[4] == ',' || !last[4]);
+}
+
+static void hvc0_hint(struct vm *vm)
+{
+	if (console_ready(vm))
+		return;
+	warnx("the guest's console is hvc0, and after %ds its virtio console "
+	      "driver is still not up: an initramfs without virtio_console "
+	      "never shows anything there (use console=ttyS0; see lguest(1), "
+	      "CONSOLE)", HVC0_HINT_MS / 1000);
+}
+
+static enum stop_reason wait_for_stop(struct vm *vm, int sig_fd, int timeout,
+				      bool hvc0)
 {
 	struct pollfd p[8] = {
 		{ .fd = stop_pipe[0], .events = POLLIN },
 		{ .fd = sig_fd, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
-	u64 deadline = 0, t;
-	int wait = -1, n, ncon;
+	u64 deadline = 0, hint = hvc0 ? now_ms() + HVC0_HINT_MS : 0, t;
+	int wait, n, ncon;
 	u8 buf[1];
 
 	for (;;) {
-		if (deadline) {
-			t = now_ms();
-			if (t >= deadline)
-				return STOP_TIMEOUT;
-			wait = deadline - t;
+		t = now_ms();
+		if (deadline && t >= deadline)
+			return STOP_TIMEOUT;
+		if (hint && t >= hint) {
+			hvc0_hint(vm);
+			hint = 0;
 		}
+		wait = -1;
+		if (deadline)
+			wait = deadline - t;
+		if (hint && (wait < 0 || hint - t < (u64)wait))
+			wait = hint - t;
 		ncon = conhost_pollfds(p + 2, ARRAY_SIZE(p) - 2);
 		n = poll(p, 2 + ncon, wait);
 		if (n < 0 && errno != EINTR)
@@ -397,6 +435,7 @@ int main(int argc, char **argv)
 	 * while exit() runs its handlers, after main() has returned. */
 	struct vm *vm = malloc_or_die(sizeof(*vm));
 	enum stop_reason why;
+	bool hvc0;
 	int sig_fd;
 
 	/* "lguest console NAME" attaches to a running guest instead. */
@@ -437,6 +476,7 @@ int main(int argc, char **argv)
 		err(EXIT_ERROR, "pipe");
 
 	/* The machine itself: memory, kernel, tables, chips and devices. */
+	hvc0 = hvc0_is_console(a.cmdline);
 	build_machine(vm, &a);
 
 	/* Everything is open: from here on we need no privilege at all. */
@@ -464,7 +504,7 @@ int main(int argc, char **argv)
 	main_thread = pthread_self();
 	atexit(exit_on_main_thread);
 
-	why = wait_for_stop(vm, sig_fd, a.shutdown_timeout);
+	why = wait_for_stop(vm, sig_fd, a.shutdown_timeout, hvc0);
 	/* Whichever vCPU stopped the guest, none stays in it: a reboot's
 	 * exec() or our exit finds no thread in the guest.  A thread that
 	 * failed (STOP_FATAL) is parked in exit_on_main_thread(). */
