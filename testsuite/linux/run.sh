@@ -65,7 +65,8 @@ fi
 # KVM nested in QEMU's TCG now and then stalls for good: a machine with
 # nothing new in OUT for four minutes is stopped, and a new one goes on
 # from the scenario that was running, which runs once more (said in the
-# facts); a scenario that stalls twice is left without its facts.
+# facts); so does one whose machine crashed (its kernel panicked).  A
+# scenario that stalls twice is left without its facts.
 echo "run.sh: no VMX/SVM here: the scenarios run in an emulated machine" >&2
 machine=0
 status=0
@@ -87,8 +88,9 @@ run_in() {
 			mv "$out/outer.log" "$out/machine-$machine.console.log"
 		[ -f "$out/outer-watch.log" ] &&
 			mv "$out/outer-watch.log" "$out/machine-$machine.watch.log"
-		[ $st -eq 124 ] || break
-		# Stalled: the first scenario that did not finish ran into it.
+		# Stalled (124), or crashed (125): the first scenario that did
+		# not finish ran into it.
+		[ $st -eq 124 ] || [ $st -eq 125 ] || break
 		left=
 		for s in $remaining; do
 			grep -qx "$s finished" "$out/facts" 2>/dev/null && continue
@@ -98,7 +100,7 @@ run_in() {
 					  continue ;;
 				esac
 				retried="$retried $s"
-				echo "$s retried: its emulated machine stalled" \
+				echo "$s retried: its emulated machine stalled or crashed" \
 				     "(machine-$machine.console.log)" >> "$out/facts"
 			fi
 			left="$left $s"
