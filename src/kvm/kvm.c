@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hv.h"
@@ -358,6 +359,22 @@ static void crashed(struct kvm_vcpu *kv, const char *what)
 	vm_stop(STOP_CRASH);
 }
 
+/* KVM_RUN's EAGAIN is a moment's trouble, worth another try -- unless
+ * it lasts.  A kernel that starts a thread of its own for the VM on the
+ * first KVM_RUN (and counts it against our RLIMIT_NPROC) says EAGAIN for
+ * ever when it cannot: stop after a second of nothing else. */
+static bool eagain_lasts(u64 *since)
+{
+	struct timespec ts;
+	u64 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+	if (!*since)
+		*since = now;
+	return now - *since > 1000;
+}
+
 /*L:170 The run loop.  Most exits are port or MMIO accesses to chips we
  * emulate; the rest end this guest's life one way or another. */
 static void kvm_vcpu_run(struct vcpu *v)
@@ -366,15 +383,24 @@ static void kvm_vcpu_run(struct vcpu *v)
 	struct kvm_vcpu *kv = v->hv_priv;
 	struct kvm_run *run = kv->run;
 	char what[96];
+	u64 eagain = 0;
 
 	for (;;) {
 		if (__atomic_load_n(&vm->stopping, __ATOMIC_SEQ_CST))
 			return;
 		if (ioctl(kv->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN && !eagain_lasts(&eagain))
+				continue;
+			if (errno == EAGAIN)
+				errx(EXIT_ERROR, "KVM_RUN: resource temporarily "
+				     "unavailable for over a second: the kernel "
+				     "cannot start its thread for the VM "
+				     "(is the process limit, RLIMIT_NPROC, too low?)");
 			err(EXIT_ERROR, "KVM_RUN");
 		}
+		eagain = 0;
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			handle_io(vm, run);
