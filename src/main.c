@@ -198,14 +198,6 @@ static bool shutting_down;
  * to the console, and wait for a reason to stop.  SIGTERM presses the
  * guest's power button and gives it @timeout seconds to power off; a
  * second SIGTERM, or SIGINT or SIGHUP, stops it at once. */
-static u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 /*L:325 A kernel told console=hvc0 prints nothing until its virtio
  * console driver is up, and a distribution's initramfs without
  * virtio_console starts /init with no console at all and never mounts

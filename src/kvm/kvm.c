@@ -15,7 +15,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <pthread.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hv.h"
@@ -365,11 +364,8 @@ static void crashed(struct kvm_vcpu *kv, const char *what)
  * ever when it cannot: stop after a second of nothing else. */
 static bool eagain_lasts(u64 *since)
 {
-	struct timespec ts;
-	u64 now;
+	u64 now = now_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 	if (!*since)
 		*since = now;
 	return now - *since > 1000;
