@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/if_tun.h>
+#include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <malloc.h>
 #include <sched.h>
@@ -284,6 +285,18 @@ static void add_rules(scmp_filter_ctx ctx, enum thread_class c)
 	allow_send(ctx, c);
 	if (c != THREAD_MAIN)
 		allow_ioctl(ctx, 0xffffffff, TUNSETQUEUE);
+	/* A disk's queue threads submit to and wait on their io_uring
+	 * (blk-aio.c).  Every list has that call, since the main thread's
+	 * and the vCPU's filters stay on the threads they start.  The
+	 * rings are made by the main thread before the guest runs, and
+	 * after a reboot under the filter it kept: making one, and asking
+	 * which operations the kernel has, are the main thread's. */
+	add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_enter), 0, NULL);
+	if (c == THREAD_MAIN) {
+		add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(io_uring_setup), 0, NULL);
+		allow_eq(ctx, SCMP_SYS(io_uring_register), 1,
+			 IORING_REGISTER_PROBE);
+	}
 	if (c == THREAD_DEVICE) {
 		allow_ioctl(ctx, 0xffffffff, KVM_IRQ_LINE);
 		allow_ioctl(ctx, 0xffffffff, TCSETS);

@@ -9,15 +9,20 @@
  * failed, 1 otherwise, 77 when this kernel has no seccomp filters at
  * all.  testsuite/lguest.seccomp/seccomp.exp turns the lines into
  * DejaGnu results.
+ *
+ * seccomp-test --without-io-uring PROG ARG... runs PROG on a kernel
+ * that seems to have no io_uring (lguest.virtio/blkaio.exp).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/if_tun.h>
+#include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -145,6 +150,11 @@ static void device_calls(void)
 	/* virtio-net's control queue: a tap queue detached. */
 	if (ioctl(efd, TUNSETQUEUE, &ifr) == 0 || errno != ENOTTY)
 		broken("ioctl(TUNSETQUEUE)");
+	/* A disk's io_uring (blk-aio.c): submit and wait.  Not a ring's
+	 * descriptor: the kernel refuses, the filter did not. */
+	if (syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0) != -1 ||
+	    errno != EBADF)
+		broken("io_uring_enter");
 	big = malloc(8 << 20);			/* mmap() and munmap() */
 	if (!big)
 		broken("malloc");
@@ -256,6 +266,14 @@ static void main_calls(void)
 		broken("socket(AF_UNIX, SOCK_DGRAM)");
 	if (eventfd(0, EFD_CLOEXEC) < 0)
 		broken("eventfd");
+	/* A disk's rings are made after a reboot under the kept filter,
+	 * and asked which operations there are (host/aio.c). */
+	if (syscall(SYS_io_uring_setup, 0, NULL) != -1 ||
+	    (errno != EINVAL && errno != EFAULT && errno != ENOSYS))
+		broken("io_uring_setup");
+	if (syscall(SYS_io_uring_register, -1, IORING_REGISTER_PROBE, NULL,
+		    0) != -1 || (errno != EBADF && errno != EINVAL))
+		broken("io_uring_register(PROBE)");
 	if (pthread_create(&t, NULL, vcpu_thread, NULL) ||
 	    pthread_join(t, NULL))
 		broken("pthread_create");
@@ -277,6 +295,17 @@ static void call_openat(void)
 static void call_open_write(void)
 {
 	open("/tmp/lguest-seccomp-test-must-not-exist", O_WRONLY | O_CREAT, 0600);
+}
+
+/* A ring made by a queue thread; buffers registered with one. */
+static void call_uring_setup(void)
+{
+	syscall(SYS_io_uring_setup, 0, NULL);
+}
+
+static void call_uring_register(void)
+{
+	syscall(SYS_io_uring_register, -1, IORING_REGISTER_BUFFERS, NULL, 0);
 }
 
 static void call_socket(void)
@@ -650,6 +679,22 @@ static void check_off(void)
 	       "--no-seccomp (seccomp_off) installs nothing");
 }
 
+/* seccomp-test --without-io-uring PROG [ARG...]: run PROG where the
+ * kernel seems to have no io_uring (io_uring_setup() says ENOSYS), as
+ * an old kernel or a container's profile would have it. */
+static int without_io_uring(char **argv)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				     SCMP_SYS(io_uring_setup), 0) < 0 ||
+	    seccomp_load(ctx) < 0)
+		err(1, "cannot refuse io_uring_setup");
+	seccomp_release(ctx);
+	execvp(argv[0], argv);
+	err(127, "%s", argv[0]);
+}
+
 int main(int argc, char **argv)
 {
 	char name[] = "/tmp/lguest-seccomp-test.XXXXXX";
@@ -659,6 +704,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (argc > 1 && !strncmp(argv[1], "--reexec", 8))
 		return reexec(argv[1]);
+	if (argc > 2 && !strcmp(argv[1], "--without-io-uring"))
+		return without_io_uring(argv + 2);
 
 	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL) {
 		printf("UNSUPPORTED: this kernel has no seccomp\n");
@@ -684,6 +731,8 @@ int main(int argc, char **argv)
 		    SOCKET_CALL);
 	check_class(THREAD_DEVICE, "device", "execve", call_execve,
 		    "execve", SYS_execve);
+	check_class(THREAD_DEVICE, "device", "io_uring_setup",
+		    call_uring_setup, "io_uring_setup", SYS_io_uring_setup);
 	check_class(THREAD_DEVICE, "device", "ioctl(TIOCGWINSZ)",
 		    call_ioctl_tty, "ioctl", SYS_ioctl);
 
@@ -702,6 +751,9 @@ int main(int argc, char **argv)
 	check_class(THREAD_MAIN, "main", "openat for writing", call_open_write,
 		    "openat", SYS_openat);
 	check_class(THREAD_MAIN, "main", "fork", call_fork, "clone", SYS_clone);
+	check_class(THREAD_MAIN, "main", "io_uring_register(BUFFERS)",
+		    call_uring_register, "io_uring_register",
+		    SYS_io_uring_register);
 
 	check_killed(THREAD_DEVICE, "device", "creating a thread", call_thread);
 #ifdef __x86_64__

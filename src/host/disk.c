@@ -108,9 +108,10 @@ static bool probe_punch(int fd, u64 size)
 			 size, 4096) == 0;
 }
 
-/* FILE[,ro][,size=SIZE]: @name arrives as the whole argument and leaves
- * as the file name. */
-static void parse_flags(const char *arg, char *name, bool *ro, u64 *create)
+/* FILE[,ro][,size=SIZE][,direct][,aio=io_uring|sync]: @name arrives as
+ * the whole argument and leaves as the file name. */
+static void parse_flags(const char *arg, char *name, struct disk *d,
+			u64 *create)
 {
 	char *flag = strchr(name, ','), *next, *end;
 
@@ -121,12 +122,23 @@ static void parse_flags(const char *arg, char *name, bool *ro, u64 *create)
 		if (next)
 			*next++ = '\0';
 		if (!strcmp(flag, "ro")) {
-			*ro = true;
+			d->ro = true;
 			continue;
 		}
+		if (!strcmp(flag, "direct")) {
+			d->direct = true;
+			continue;
+		}
+		if (!strcmp(flag, "aio=sync") || !strcmp(flag, "aio=io_uring")) {
+			d->sync_io = !strcmp(flag, "aio=sync");
+			continue;
+		}
+		if (!strncmp(flag, "aio=", 4))
+			errx(EXIT_ERROR, "--block=%s: unknown %s; say aio=io_uring "
+			     "or aio=sync", arg, flag);
 		if (strncmp(flag, "size=", 5))
-			errx(EXIT_ERROR, "--block=%s: unknown flag '%s'; say ro "
-			     "or size=SIZE", arg, flag);
+			errx(EXIT_ERROR, "--block=%s: unknown flag '%s'; say ro, "
+			     "size=SIZE, direct or aio=sync", arg, flag);
 		*create = strtoull(flag + 5, &end, 10);
 		switch (*end) {
 		case 'k': case 'K': *create <<= 10; end++; break;
@@ -162,6 +174,39 @@ static int create_disk(const char *arg, const char *name, u64 size,
 	verbose("--block=%s: created %s", arg, name);
 	handover_set_fd(key, fd);
 	return fd;
+}
+
+/*L:713 ,direct: the disk's I/O bypasses the host's page cache
+ * (O_DIRECT), for users who would rather the guest's own cache be the
+ * only one.  Such I/O must be aligned, in memory and on the disk, to
+ * what the file system says (statx's DIOALIGN); the guest is then told
+ * that is its block size. */
+static void set_direct(struct disk *d, const char *arg, const char *name)
+{
+	int fl = fcntl(d->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(d->fd, F_SETFL, fl | O_DIRECT) < 0)
+		err(EXIT_ERROR, "--block=%s: %s cannot be opened for direct "
+		    "I/O; leave out ,direct", arg, name);
+	d->dio_align = DISK_SECTOR;
+#ifdef STATX_DIOALIGN
+	struct statx sx;
+
+	if (statx(d->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	    (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align > 0) {
+		if (sx.stx_dio_offset_align > 4096 ||
+		    sx.stx_dio_mem_align > 4096)
+			errx(EXIT_ERROR, "--block=%s: direct I/O on %s needs "
+			     "%u-byte alignment, more than a page; leave out "
+			     ",direct", arg, name, sx.stx_dio_offset_align);
+		if (sx.stx_dio_offset_align > d->dio_align)
+			d->dio_align = sx.stx_dio_offset_align;
+	}
+#endif
+	if (d->size % d->dio_align)
+		errx(EXIT_ERROR, "--block=%s: %s is not a whole number of "
+		     "%u-byte blocks, which direct I/O needs; leave out ,direct",
+		     arg, name, d->dio_align);
 }
 
 /* A disk image or a block device, a whole number of sectors long. */
@@ -203,7 +248,7 @@ void disk_open(struct disk *d, const char *arg, int index)
 		     "a path of at most %zu bytes", arg, strlen(arg),
 		     sizeof(name) - 4);
 	snprintf(name, sizeof(name), "%s", arg);
-	parse_flags(arg, name, &d->ro, &create);
+	parse_flags(arg, name, d, &create);
 	if (!name[0])
 		errx(EXIT_ERROR, "--block=%s: no file name; give --block=FILE "
 		     "or --block=FILE,ro", arg);
@@ -230,6 +275,8 @@ void disk_open(struct disk *d, const char *arg, int index)
 		errx(EXIT_ERROR, "--block=%s: %s is in use by another "
 		     "process; stop it or use a copy", arg, name);
 
+	if (d->direct)
+		set_direct(d, arg, name);
 	d->can_punch = !d->ro && S_ISREG(st.st_mode) &&
 		       probe_punch(d->fd, d->size);
 	d->can_zero = true;

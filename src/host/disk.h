@@ -24,9 +24,12 @@ struct disk {
 	u64 size;		/* bytes, a multiple of 512 */
 	u64 dev, ino;		/* which file it is */
 	u64 blksize;		/* the file system's preferred I/O size */
+	bool sync_io;		/* aio=sync: no io_uring */
+	bool direct;		/* O_DIRECT: no host page cache */
+	u32 dio_align;		/* with it, the offsets' and sizes' unit */
 };
 
-/* --block=@arg, FILE[,ro][,size=SIZE]: open, create, size and lock the
+/* --block=@arg, FILE[,ro][,size=SIZE][,direct][,aio=io_uring|sync]: open, create, size and lock the
  * disk, the @index'th of the machine (from 1, in command-line order; it
  * names the descriptor kept across a reboot).  Any failure is fatal,
  * with a message that names @arg. */

@@ -11,70 +11,20 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
-#include "host/disk.h"
 #include "iov.h"
 #include "machine.h"
-#include "virtio/virtio.h"
+#include "virtio/blk.h"
 
 #define VIRTIO_BLK_WZ_UNMAP		1
-#define VIRTIO_BLK_ID_BYTES		20
 
 #define SECTOR				DISK_SECTOR
 #define SIZE_MAX_SEG			(4 * MiB)
-#define MAX_RANGE_SEGS			32
 #define MAX_RANGE_SECTORS		(1U << 22)	/* 2 GiB per range */
-
-/* 5.2.4; x86 is little-endian like the spec, so the struct is the wire
- * format as it stands. */
-struct virtio_blk_config {
-	u64 capacity;
-	u32 size_max;
-	u32 seg_max;
-	u16 cylinders;
-	u8 heads;
-	u8 sectors;
-	u32 blk_size;
-	u8 physical_block_exp;
-	u8 alignment_offset;
-	u16 min_io_size;
-	u32 opt_io_size;
-	u8 writeback;
-	u8 unused0;
-	u16 num_queues;			/* with VIRTIO_BLK_F_MQ */
-	u32 max_discard_sectors;
-	u32 max_discard_seg;
-	u32 discard_sector_alignment;
-	u32 max_write_zeroes_sectors;
-	u32 max_write_zeroes_seg;
-	u8 write_zeroes_may_unmap;
-	u8 unused1[3];
-} __attribute__((packed));
 
 _Static_assert(offsetof(struct virtio_blk_config, num_queues) == 34,
 	       "virtio_blk_config.num_queues is at offset 34 (5.2.4)");
-
-struct blk_range {
-	u64 sector;
-	u32 num_sectors;
-	u32 flags;
-} __attribute__((packed));
-
-/*
- * With VIRTIO_BLK_F_MQ several queue threads serve one disk at once.
- * The file's offsets are their own (pread/pwrite), the configuration
- * is fixed once the driver runs, and the rest is read-only after
- * blk_add() -- except what flushes need, two counters (see blk_flush()).
- */
-struct blk {
-	struct disk disk;
-	u64 writes;		/* writes done, counted after each is done */
-	u64 synced;		/* writes an fdatasync() has covered */
-	u64 sectors;		/* capacity */
-	char id[VIRTIO_BLK_ID_BYTES];
-	struct virtio_blk_config config;
-	struct virtio_ops ops;	/* features differ from disk to disk */
-};
 
 /*L:712 Every request is checked against the capacity before it touches
  * the file, and the arithmetic is arranged so that no guest-chosen
@@ -89,41 +39,49 @@ static bool in_range(const struct blk *b, u64 sector, u64 bytes)
 
 /*L:714 Discard punches a hole; write-zeroes asks the file system for
  * zeroes (a hole too, if the driver allows unmapping), and falls back to
- * writing them.  The ranges sit in the readable part of the request. */
-static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
-		    unsigned n)
+ * writing them.  The ranges sit in the readable part of the request;
+ * all of them are checked before any is done. */
+static u8 parse_ranges(struct blk *b, struct blk_req *r,
+		       const struct iovec *data, unsigned n)
 {
-	struct blk_range r[MAX_RANGE_SEGS];
 	u64 len = iov_total(data, n);
-	unsigned count = len / sizeof(r[0]);
-	u64 off, bytes;
-	bool ok;
 
 	if (b->disk.ro)
 		return VIRTIO_BLK_S_IOERR;
-	if (!len || len % sizeof(r[0]) || len > sizeof(r))
+	if (!len || len % sizeof(r->r[0]) || len > sizeof(r->r))
 		return VIRTIO_BLK_S_IOERR;
-	iov_from(data, n, 0, r, len);
+	iov_from(data, n, 0, r->r, len);
+	r->nr = len / sizeof(r->r[0]);
 
-	for (unsigned i = 0; i < count; i++) {
-		if (r[i].flags & ~VIRTIO_BLK_WZ_UNMAP)
+	for (unsigned i = 0; i < r->nr; i++) {
+		if (r->r[i].flags & ~VIRTIO_BLK_WZ_UNMAP)
 			return VIRTIO_BLK_S_UNSUPP;
-		if (type == VIRTIO_BLK_T_DISCARD && r[i].flags)
+		if (r->type == VIRTIO_BLK_T_DISCARD && r->r[i].flags)
 			return VIRTIO_BLK_S_UNSUPP;
-		if (r[i].num_sectors > MAX_RANGE_SECTORS)
+		if (r->r[i].num_sectors > MAX_RANGE_SECTORS)
 			return VIRTIO_BLK_S_IOERR;
-		off = r[i].sector * SECTOR;
-		bytes = (u64)r[i].num_sectors * SECTOR;
-		if (!in_range(b, r[i].sector, bytes))
+		if (!in_range(b, r->r[i].sector,
+			      (u64)r->r[i].num_sectors * SECTOR))
 			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+static u8 do_ranges(struct blk *b, const struct blk_req *r)
+{
+	u64 off, bytes;
+	bool ok;
+
+	for (unsigned i = 0; i < r->nr; i++) {
+		off = r->r[i].sector * SECTOR;
+		bytes = (u64)r->r[i].num_sectors * SECTOR;
 		if (!bytes)
 			continue;
-
-		if (type == VIRTIO_BLK_T_DISCARD)
+		if (r->type == VIRTIO_BLK_T_DISCARD)
 			ok = disk_punch(&b->disk, off, bytes);
 		else
 			ok = disk_zero(&b->disk, off, bytes,
-				       r[i].flags & VIRTIO_BLK_WZ_UNMAP);
+				       r->r[i].flags & VIRTIO_BLK_WZ_UNMAP);
 		if (!ok)
 			return VIRTIO_BLK_S_IOERR;
 	}
@@ -133,7 +91,7 @@ static u8 do_ranges(struct blk *b, u32 type, const struct iovec *data,
 /* A write (or discard, or write-zeroes) is done: a later flush must
  * sync.  Counted after the data went to the file, never before, so a
  * flush that sees the count also covers the data. */
-static void blk_wrote(struct blk *b)
+void blk_wrote(struct blk *b)
 {
 	__atomic_fetch_add(&b->writes, 1, __ATOMIC_RELEASE);
 }
@@ -147,93 +105,137 @@ static void blk_wrote(struct blk *b)
  * flushes may finish out of order).  A write the driver saw complete
  * before it sent the flush is in the count we read; if the mark is
  * already that high, an fdatasync() that started after it covered it. */
-static u8 blk_flush(struct blk *b)
+bool blk_flush_needed(struct blk *b, u64 *writes)
 {
-	u64 w = __atomic_load_n(&b->writes, __ATOMIC_ACQUIRE);
 	u64 s = __atomic_load_n(&b->synced, __ATOMIC_ACQUIRE);
 
-	if (b->disk.ro || s >= w)
+	*writes = __atomic_load_n(&b->writes, __ATOMIC_ACQUIRE);
+	return !b->disk.ro && s < *writes;
+}
+
+void blk_synced(struct blk *b, u64 writes)
+{
+	u64 s = __atomic_load_n(&b->synced, __ATOMIC_ACQUIRE);
+
+	while (s < writes && !__atomic_compare_exchange_n(&b->synced, &s,
+							   writes, false,
+							   __ATOMIC_RELEASE,
+							   __ATOMIC_ACQUIRE))
+		;
+}
+
+static u8 blk_flush(struct blk *b)
+{
+	u64 w;
+
+	if (!blk_flush_needed(b, &w))
 		return VIRTIO_BLK_S_OK;
 	if (!disk_sync(&b->disk))
 		return VIRTIO_BLK_S_IOERR;
-	while (s < w && !__atomic_compare_exchange_n(&b->synced, &s, w, false,
-						     __ATOMIC_RELEASE,
-						     __ATOMIC_ACQUIRE))
-		;
+	blk_synced(b, w);
 	return VIRTIO_BLK_S_OK;
 }
 
 /*L:716 One request: a 16-byte header the device reads, data, and a status
- * byte, the last byte the device may write.  *@used gets the bytes
- * written into the guest's buffers, status included; false means the
- * driver broke the rules. */
-static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
-		    unsigned out, unsigned in, u32 *used)
+ * byte, the last byte the device may write.  Everything about it is
+ * checked here, before any I/O, whichever way the I/O is then done. */
+enum blk_kind blk_parse(struct virtio_dev *d, struct blk *b,
+			struct iovec *iov, unsigned out, unsigned in,
+			struct iovec *data, struct blk_req *r)
 {
 	struct { u32 type; u32 ioprio; u64 sector; } hdr;
-	struct iovec data[VQ_MAX_IOV], st;
+	struct iovec st;
 	u64 rlen = iov_total(iov, out), wlen = iov_total(iov + out, in);
-	u64 dlen = 0;
 	unsigned n;
-	u8 status = VIRTIO_BLK_S_OK;
 
 	if (rlen < sizeof(hdr) || wlen < 1) {
 		virtio_broken(d, "request without a readable header or a "
 			      "writable status byte");
-		return false;
+		return BLK_BROKEN;
 	}
-	*used = 1;
 	iov_from(iov, out, 0, &hdr, sizeof(hdr));
 	iov_slice(&st, iov + out, in, wlen - 1, 1);
+	r->type = hdr.type;
+	r->status = st.iov_base;
+	r->st = VIRTIO_BLK_S_OK;
+	r->used = 1;
 
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
-		dlen = wlen - 1;
-		n = iov_slice(data, iov + out, in, 0, dlen);
-		if (dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
-		    !disk_rw(&b->disk, data, n, hdr.sector * SECTOR,
-			     false))
-			status = VIRTIO_BLK_S_IOERR;
-		else
-			*used += dlen;
-		break;
 	case VIRTIO_BLK_T_OUT:
-		dlen = rlen - sizeof(hdr);
-		n = iov_slice(data, iov, out, sizeof(hdr), dlen);
-		/* A failed write may have written part of the data: it
-		 * counts as a write all the same. */
-		if (b->disk.ro || dlen % SECTOR || !in_range(b, hdr.sector, dlen) ||
-		    !disk_rw(&b->disk, data, n, hdr.sector * SECTOR,
-			     true))
-			status = VIRTIO_BLK_S_IOERR;
-		if (!b->disk.ro)
-			blk_wrote(b);
-		break;
+		if (hdr.type == VIRTIO_BLK_T_IN) {
+			r->len = wlen - 1;
+			r->n = iov_slice(data, iov + out, in, 0, r->len);
+		} else {
+			r->len = rlen - sizeof(hdr);
+			r->n = iov_slice(data, iov, out, sizeof(hdr), r->len);
+		}
+		r->off = hdr.sector * SECTOR;
+		if ((hdr.type == VIRTIO_BLK_T_OUT && b->disk.ro) ||
+		    r->len % SECTOR || !in_range(b, hdr.sector, r->len)) {
+			r->st = VIRTIO_BLK_S_IOERR;
+			return BLK_DONE;
+		}
+		return hdr.type == VIRTIO_BLK_T_IN ? BLK_READ : BLK_WRITE;
 	case VIRTIO_BLK_T_FLUSH:
-		status = blk_flush(b);
-		break;
+		return BLK_FLUSH;
 	case VIRTIO_BLK_T_GET_ID:
 		n = iov_slice(data, iov + out, in, 0, wlen - 1);
-		*used += iov_to(data, n, 0, b->id, sizeof(b->id));
-		break;
+		r->used += iov_to(data, n, 0, b->id, sizeof(b->id));
+		return BLK_DONE;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		if (!virtio_has(d, hdr.type == VIRTIO_BLK_T_DISCARD ?
 				VIRTIO_BLK_F_DISCARD :
 				VIRTIO_BLK_F_WRITE_ZEROES)) {
-			status = VIRTIO_BLK_S_UNSUPP;
-			break;
+			r->st = VIRTIO_BLK_S_UNSUPP;
+			return BLK_DONE;
 		}
 		n = iov_slice(data, iov, out, sizeof(hdr), rlen - sizeof(hdr));
-		status = do_ranges(b, hdr.type, data, n);
-		if (!b->disk.ro)
-			blk_wrote(b);
-		break;
+		r->st = parse_ranges(b, r, data, n);
+		return r->st == VIRTIO_BLK_S_OK ? BLK_RANGES : BLK_DONE;
 	default:
-		status = VIRTIO_BLK_S_UNSUPP;
+		r->st = VIRTIO_BLK_S_UNSUPP;
+		return BLK_DONE;
+	}
+}
+
+/*L:711 Without io_uring, each request is done on the queue's thread,
+ * one system call (or a few) at a time, before the next is looked at. */
+static bool blk_one(struct virtio_dev *d, struct blk *b, struct iovec *iov,
+		    unsigned out, unsigned in, u32 *used)
+{
+	struct iovec data[VQ_MAX_IOV];
+	struct blk_req r;
+
+	switch (blk_parse(d, b, iov, out, in, data, &r)) {
+	case BLK_BROKEN:
+		return false;
+	case BLK_DONE:
+		break;
+	case BLK_READ:
+		if (!disk_rw(&b->disk, data, r.n, r.off, false))
+			r.st = VIRTIO_BLK_S_IOERR;
+		else
+			r.used += r.len;
+		break;
+	case BLK_WRITE:
+		/* A failed write may have written part of the data: it
+		 * counts as a write all the same. */
+		if (!disk_rw(&b->disk, data, r.n, r.off, true))
+			r.st = VIRTIO_BLK_S_IOERR;
+		blk_wrote(b);
+		break;
+	case BLK_FLUSH:
+		r.st = blk_flush(b);
+		break;
+	case BLK_RANGES:
+		r.st = do_ranges(b, &r);
+		blk_wrote(b);
 		break;
 	}
-	*(u8 *)st.iov_base = status;
+	*r.status = r.st;
+	*used = r.used;
 	return true;
 }
 
@@ -271,7 +273,7 @@ static void blk_config(struct blk *b, int nr_vcpus)
 	c->capacity = b->sectors;
 	c->size_max = SIZE_MAX_SEG;
 	c->seg_max = VQ_MAX_SIZE - 2;		/* minus header and status */
-	c->blk_size = SECTOR;
+	c->blk_size = b->disk.direct ? b->disk.dio_align : SECTOR;
 	features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
 		   1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
 	if (b->disk.ro) {
@@ -298,16 +300,18 @@ static void blk_config(struct blk *b, int nr_vcpus)
 		features |= 1ULL << VIRTIO_BLK_F_MQ;
 		c->num_queues = queues;
 		b->ops.num_queues = queues;
-		for (int i = 0; i < queues; i++)
-			b->ops.service[i] = blk_request;
 	}
 	b->ops.features = features;
+	blk_aio_init(b, b->ops.num_queues, !b->disk.sync_io);
+	for (int i = 0; i < b->ops.num_queues; i++)
+		b->ops.service[i] = b->aio[i] ? blk_aio_request : blk_request;
 }
 
 static void blk_add(struct vm *vm, const char *arg, int index)
 {
 	struct blk *b = malloc_or_die(sizeof(*b));
 
+	memset(b, 0, sizeof(*b));
 	b->ops = blk_ops;
 	disk_open(&b->disk, arg, index);
 	/* A new disk (or a reboot) starts as written to: the first flush
@@ -320,11 +324,13 @@ static void blk_add(struct vm *vm, const char *arg, int index)
 		 (unsigned long long)b->disk.ino);
 	blk_config(b, vm->nr_vcpus);
 
-	verbose("--block=%s: disk %d, %llu sectors%s%s, %d queue%s", arg,
-		index, (unsigned long long)b->sectors,
+	verbose("--block=%s: disk %d, %llu sectors%s%s%s, %d queue%s, %s",
+		arg, index, (unsigned long long)b->sectors,
 		b->disk.ro ? ", read-only" : "",
-		b->disk.can_punch ? ", discard" : "", b->ops.num_queues,
-		b->ops.num_queues > 1 ? "s" : "");
+		b->disk.can_punch ? ", discard" : "",
+		b->disk.direct ? ", direct" : "", b->ops.num_queues,
+		b->ops.num_queues > 1 ? "s" : "",
+		b->aio[0] ? "io_uring" : "synchronous I/O");
 	virtio_add(vm, &b->ops, b, &b->config);
 }
 
@@ -332,8 +338,10 @@ const struct device_type blk_device = {
 	.option = "block",
 	.has_arg = true,
 	.help =
-"  --block=FILE[,ro][,size=SIZE]\n"
+"  --block=FILE[,ro][,size=SIZE][,direct][,aio=sync]\n"
 "                  a virtio disk backed by FILE (repeatable: vda, vdb...);\n"
-"                  with size=, FILE is created that big if it is missing\n",
+"                  with size=, FILE is created that big if it is missing;\n"
+"                  direct bypasses the host's page cache; aio=sync does\n"
+"                  without io_uring\n",
 	.add = blk_add,
 };

@@ -147,16 +147,19 @@ static bool wait_tap(struct virtqueue *vq, struct net *n)
 	}
 }
 
-/*L:724 Receive: take a buffer chain, then wait for a frame to put in it.
- * While the guest has given us no buffers, vq_get() sleeps until it does
- * and frames wait in the tap's queue.  Frames go straight from the tap
- * into the guest's buffers, header first.  We interrupt once the tap is
- * empty, not per frame. */
+/*L:724 Receive: take a buffer chain, then read a frame into it.  Frames
+ * go straight from the tap into the guest's buffers, header first.
+ * After a wake-up the tap is read until it is empty (EAGAIN), one
+ * frame per buffer, one system call per frame, and only then is the
+ * guest interrupted, once for the batch, and the thread sleeps in
+ * poll().  While the guest has given us no buffers, vq_get() sleeps
+ * (interrupting first) and frames wait in the tap's queue. */
 static void net_rx(struct virtqueue *vq)
 {
 	struct net *n = vq->dev->priv;
 	struct iovec iov[VQ_MAX_IOV];
 	int pair = vq->index / 2, head;
+	bool empty = false;		/* the last read found nothing */
 	unsigned out, in;
 	u64 room;
 	ssize_t len;
@@ -170,16 +173,18 @@ static void net_rx(struct virtqueue *vq)
 				      (unsigned long long)room, out);
 			return;
 		}
-		/* Poll first, then read: a read that finds the tap empty
-		 * would cost a system call per frame for nothing.  The
-		 * interrupt for what we pushed goes before we may sleep. */
 		for (;;) {
-			vq_interrupt(vq);
-			if (!wait_tap(vq, n))
+			if (empty) {
+				vq_interrupt(vq);
+				if (!wait_tap(vq, n))
+					return;
+			} else if (vq->stopping) {
 				return;
+			}
 			len = readv(n->tap.fd[pair], iov, in);
 			/* A frame read as the pair was given up is dropped:
 			 * the driver no longer looks at this queue. */
+			empty = len < 0 && errno != EFAULT;
 			if (len >= 0 && pair_active(n, pair))
 				break;
 			if (len >= 0)

@@ -220,6 +220,23 @@ void vq_wait_kick(struct virtqueue *vq)
 		;
 }
 
+bool vq_may_sleep(struct virtqueue *vq)
+{
+	vq_interrupt(vq);
+	notify_enable(vq, true);
+	mb();
+	if (vq->stopping || pending(vq)) {
+		notify_enable(vq, false);
+		return false;
+	}
+	return true;
+}
+
+void vq_woken(struct virtqueue *vq)
+{
+	notify_enable(vq, false);
+}
+
 /*L:510 lguest's wait_for_vq_desc(): take the next chain, or, if there is
  * none, interrupt the guest for what we did, ask for a kick, look once
  * more (the driver may have added one as we asked), and sleep. */

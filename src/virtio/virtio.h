@@ -169,6 +169,13 @@ void virtio_broken(struct virtio_dev *d, const char *fmt, ...)
  * the guest's kick.  vq_wait_kick() consumes a kick. */
 void vq_wait_kick(struct virtqueue *vq);
 
+/* For devices that sleep elsewhere (io_uring): before sleeping,
+ * interrupt the guest for what was pushed and ask it for a kick.
+ * False if a chain came in meanwhile (or the queue stops): do not
+ * sleep.  After a sleep it allowed, vq_woken(). */
+bool vq_may_sleep(struct virtqueue *vq);
+void vq_woken(struct virtqueue *vq);
+
 /* Device config changed: bump the generation and tell the driver. */
 void virtio_config_changed(struct virtio_dev *d);
 

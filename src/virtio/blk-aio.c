@@ -1,0 +1,352 @@
+/*
+ * blk-aio.c - virtio-blk's requests on io_uring: all of them in flight
+ * at once, one system call to submit a batch and collect what is done.
+ *
+ *L:740 The guest queues many requests before it kicks; doing them one
+ * after another, each waiting for the last, keeps one request in the
+ * host's disk at a time.  Here the queue's thread takes every request
+ * there is, checks it exactly as before (blk_parse()), and hands the
+ * lot to the kernel; as they complete, in whatever order, it fills the
+ * used ring, and interrupts the guest once for the batch, when it has
+ * nothing left to do but sleep.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iov.h"
+#include "virtio/blk.h"
+
+/* Requests in flight per queue, and the ring's room for their
+ * operations (a discard may take one per range). */
+#define DEPTH		128
+#define RING_ENTRIES	256
+
+/* A request in flight. */
+struct slot {
+	int head;
+	unsigned ops;		/* operations not yet completed */
+	bool writes_data;	/* a write, a discard or write-zeroes */
+	struct blk_req r;
+	u64 writes;		/* BLK_FLUSH: the count its sync covers */
+	/* BLK_READ, BLK_WRITE: the data buffers, kept for a short
+	 * transfer's remainder; grown as needed, never shrunk. */
+	struct iovec *iov;
+	unsigned cap;
+};
+
+struct blk_queue {
+	struct aio *aio;
+	bool wake_armed;	/* the doorbell's read is in the ring */
+	unsigned busy;		/* slots in flight */
+	unsigned writing;	/* ... of which writes, discards, zeroes */
+	int flush_held;		/* a flush waiting for writes, or -1 */
+	int free[DEPTH];	/* a stack of free slots */
+	unsigned nfree;
+	struct slot slot[DEPTH];
+};
+
+/* Tags: the slot, and which of its operations (a range's number). */
+#define TAG(s, i)	((u64)(s) << 8 | (i))
+#define TAG_SLOT(t)	((int)((t) >> 8))
+#define TAG_OP(t)	((unsigned)(t) & 0xff)
+
+void blk_aio_init(struct blk *b, int queues, bool want)
+{
+	const char *why = NULL;
+	struct blk_queue *q;
+
+	if (!want)
+		return;
+	for (int i = 0; i < queues; i++) {
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			errx(EXIT_ERROR, "virtio-blk: out of memory");
+		q->aio = aio_new(b->disk.fd, RING_ENTRIES, &why);
+		if (!q->aio) {
+			/* All queues alike: free what was made. */
+			free(q);
+			while (--i >= 0) {
+				free(b->aio[i]);
+				b->aio[i] = NULL;
+			}
+			verbose("virtio-blk: no io_uring (%s): synchronous "
+				"I/O", why);
+			return;
+		}
+		q->flush_held = -1;
+		for (int s = 0; s < DEPTH; s++)
+			q->free[q->nfree++] = DEPTH - 1 - s;
+		b->aio[i] = q;
+	}
+}
+
+static void queue_rw(struct blk_queue *q, int s)
+{
+	struct slot *sl = &q->slot[s];
+
+	aio_rw(q->aio, sl->iov, sl->r.n, sl->r.off,
+	       sl->r.type == VIRTIO_BLK_T_OUT, TAG(s, 0));
+	sl->ops = 1;
+}
+
+/* The fallocate() mode for a range, as disk_zero() and disk_punch()
+ * would choose it; 0 where the file system cannot (write-zeroes then
+ * falls back to writing, synchronously: that is rare). */
+static int range_mode(struct blk *b, const struct blk_req *r, unsigned i)
+{
+	if (r->type == VIRTIO_BLK_T_DISCARD ||
+	    ((r->r[i].flags & 1) && b->disk.can_punch))
+		return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	if (__atomic_load_n(&b->disk.can_zero, __ATOMIC_RELAXED))
+		return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	return 0;
+}
+
+static void queue_ranges(struct blk *b, struct blk_queue *q, int s)
+{
+	struct slot *sl = &q->slot[s];
+	u64 len;
+	int mode;
+
+	sl->ops = 0;
+	for (unsigned i = 0; i < sl->r.nr; i++) {
+		len = (u64)sl->r.r[i].num_sectors * DISK_SECTOR;
+		if (!len)
+			continue;
+		mode = range_mode(b, &sl->r, i);
+		if (!mode) {
+			if (!disk_zero(&b->disk, sl->r.r[i].sector * DISK_SECTOR,
+				       len, false))
+				sl->r.st = VIRTIO_BLK_S_IOERR;
+			continue;
+		}
+		aio_fallocate(q->aio, mode, sl->r.r[i].sector * DISK_SECTOR,
+			      len, TAG(s, i));
+		sl->ops++;
+	}
+}
+
+/* A flush goes to the ring once the writes this queue has in flight
+ * are done: it is ordered after them.  One with nothing to sync is done
+ * at once. */
+static void queue_flush(struct blk *b, struct blk_queue *q, int s)
+{
+	struct slot *sl = &q->slot[s];
+
+	sl->ops = 0;
+	if (!blk_flush_needed(b, &sl->writes))
+		return;
+	aio_sync(q->aio, TAG(s, 0));
+	sl->ops = 1;
+}
+
+/* The request is done: its status to the guest, its chain back.  A
+ * failed write may have written part of the data: it counts as a write
+ * all the same. */
+static void finish(struct virtqueue *vq, struct blk *b, struct blk_queue *q,
+		   int s)
+{
+	struct slot *sl = &q->slot[s];
+
+	if (sl->writes_data) {
+		blk_wrote(b);
+		q->writing--;
+	}
+	*sl->r.status = sl->r.st;
+	if (!vq->stopping)
+		vq_push(vq, sl->head, sl->r.used);
+	q->busy--;
+	q->free[q->nfree++] = s;
+}
+
+/* Take one request off the ring; false if there is none (or no room
+ * for it). */
+static bool take(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
+{
+	struct iovec iov[VQ_MAX_IOV];
+	unsigned out, in;
+	struct slot *sl;
+	int head, s;
+
+	if (!q->nfree || q->flush_held >= 0)
+		return false;
+	if (!aio_room(q->aio, MAX_RANGE_SEGS))
+		aio_submit(q->aio, false);
+	head = vq_try_get(vq, iov, &out, &in);
+	if (head < 0)
+		return false;
+	s = q->free[--q->nfree];
+	sl = &q->slot[s];
+	sl->head = head;
+	sl->ops = 0;
+	sl->writes_data = false;
+	if (sl->cap < VQ_MAX_IOV) {
+		/* The data buffers are at most the chain's. */
+		unsigned need = out + in;
+
+		if (need > sl->cap) {
+			struct iovec *n = realloc(sl->iov, need * sizeof(*n));
+
+			if (!n)
+				errx(EXIT_ERROR, "virtio-blk: out of memory");
+			sl->iov = n;
+			sl->cap = need;
+		}
+	}
+	q->busy++;
+	switch (blk_parse(vq->dev, b, iov, out, in, sl->iov, &sl->r)) {
+	case BLK_BROKEN:
+		q->busy--;
+		q->free[q->nfree++] = s;
+		return false;
+	case BLK_DONE:
+		break;
+	case BLK_READ:
+	case BLK_WRITE:
+		sl->writes_data = sl->r.type == VIRTIO_BLK_T_OUT;
+		q->writing += sl->writes_data;
+		if (sl->r.len)
+			queue_rw(q, s);
+		break;
+	case BLK_RANGES:
+		sl->writes_data = true;
+		q->writing++;
+		queue_ranges(b, q, s);
+		break;
+	case BLK_FLUSH:
+		if (q->writing) {
+			q->flush_held = s;
+			return true;
+		}
+		queue_flush(b, q, s);
+		break;
+	}
+	if (!sl->ops)
+		finish(vq, b, q, s);
+	return true;
+}
+
+/* One operation of slot @s completed with @res. */
+static void done(struct virtqueue *vq, struct blk *b, struct blk_queue *q,
+		 u64 tag, int res)
+{
+	int s = TAG_SLOT(tag);
+	struct slot *sl;
+
+	if (s < 0 || s >= DEPTH || !q->slot[s].ops)
+		return;
+	sl = &q->slot[s];
+	switch (sl->r.type) {
+	case VIRTIO_BLK_T_IN:
+	case VIRTIO_BLK_T_OUT:
+		/* A short transfer inside the capacity goes on from where
+		 * it stopped; none at all means the file shrank. */
+		if (res > 0 && (u64)res < sl->r.len) {
+			struct iovec *iov = sl->iov;
+
+			sl->r.n = iov_advance(&iov, sl->r.n, res);
+			memmove(sl->iov, iov, sl->r.n * sizeof(*iov));
+			sl->r.off += res;
+			sl->r.len -= res;
+			sl->r.used += sl->r.type == VIRTIO_BLK_T_IN ? res : 0;
+			if (!aio_room(q->aio, 1))
+				aio_submit(q->aio, false);
+			queue_rw(q, s);
+			return;
+		}
+		if (res <= 0)
+			sl->r.st = VIRTIO_BLK_S_IOERR;
+		else if (sl->r.type == VIRTIO_BLK_T_IN)
+			sl->r.used += res;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (res < 0)
+			sl->r.st = VIRTIO_BLK_S_IOERR;
+		else
+			blk_synced(b, sl->writes);
+		break;
+	default:		/* a range of a discard or write-zeroes */
+		if (res == -EOPNOTSUPP && sl->r.type ==
+		    VIRTIO_BLK_T_WRITE_ZEROES) {
+			unsigned i = TAG_OP(tag);
+
+			__atomic_store_n(&b->disk.can_zero, false,
+					 __ATOMIC_RELAXED);
+			res = disk_zero(&b->disk,
+					sl->r.r[i].sector * DISK_SECTOR,
+					(u64)sl->r.r[i].num_sectors *
+					DISK_SECTOR, false) ? 0 : -EIO;
+		}
+		if (res < 0)
+			sl->r.st = VIRTIO_BLK_S_IOERR;
+		break;
+	}
+	if (!--sl->ops)
+		finish(vq, b, q, s);
+}
+
+/* Collect every completion there is; true if there was one. */
+static bool reap(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
+{
+	bool any = false;
+	u64 tag;
+	int res;
+
+	while (aio_reap(q->aio, &tag, &res)) {
+		any = true;
+		if (tag == AIO_TAG_WAKE)
+			q->wake_armed = false;
+		else
+			done(vq, b, q, tag, res);
+	}
+	return any;
+}
+
+/*L:742 The loop: take what the guest queued, submit it, collect what
+ * completed; when none of that does anything, interrupt the guest for
+ * what was done and sleep until a completion or a kick.  On a reset it
+ * waits for what is in flight: the kernel must be done with the
+ * guest's buffers before the queue is given up. */
+void blk_aio_request(struct virtqueue *vq)
+{
+	struct blk *b = vq->dev->priv;
+	struct blk_queue *q = b->aio[vq->index];
+	bool busy, can_take;
+	int s;
+
+	for (;;) {
+		busy = false;
+		while (!vq->stopping && take(vq, b, q))
+			busy = true;
+		aio_submit(q->aio, false);
+		busy |= reap(vq, b, q);
+		if (q->flush_held >= 0 && !q->writing) {
+			s = q->flush_held;
+			q->flush_held = -1;
+			queue_flush(b, q, s);
+			if (!q->slot[s].ops)
+				finish(vq, b, q, s);
+			busy = true;
+		}
+		if (busy)
+			continue;
+		if (vq->stopping && !q->busy)
+			break;
+
+		can_take = !vq->stopping && q->nfree && q->flush_held < 0;
+		if (can_take && !vq_may_sleep(vq))
+			continue;
+		if (!can_take)
+			vq_interrupt(vq);
+		if (!q->wake_armed) {
+			aio_wake(q->aio, vq->kick_fd);
+			q->wake_armed = true;
+		}
+		aio_submit(q->aio, true);
+		if (can_take)
+			vq_woken(vq);
+	}
+}
