@@ -15,7 +15,8 @@
 
 #include "host/aio.h"
 
-#ifdef HAVE_LIBURING
+/* LGUEST_NO_URING: the fuzzing harnesses' build (fuzz/run.sh). */
+#if defined(HAVE_LIBURING) && !defined(LGUEST_NO_URING)
 #include <liburing.h>
 
 struct aio {
