@@ -238,6 +238,7 @@ int open_kept(const char *key, const char *path, int flags);
 /* Small helpers that die with a useful message instead of failing. */
 int open_or_die(const char *name, int flags);
 u64 now_ms(void);
+u64 now_us(void);
 void *malloc_or_die(size_t size);
 
 #endif

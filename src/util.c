@@ -54,12 +54,17 @@ void *malloc_or_die(size_t size)
 	return p;
 }
 
-/* Milliseconds on the monotonic clock (a vDSO call: no system call, so
- * any thread's seccomp filter lets it through). */
-u64 now_ms(void)
+/* Microseconds and milliseconds on the monotonic clock (a vDSO call: no
+ * system call, so any thread's seccomp filter lets it through). */
+u64 now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+u64 now_ms(void)
+{
+	return now_us() / 1000;
 }

@@ -204,10 +204,23 @@ static bool take(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
 		return false;
 	case BLK_DONE:
 		break;
-	case BLK_READ:
 	case BLK_WRITE:
-		sl->writes_data = sl->r.type == VIRTIO_BLK_T_OUT;
-		q->writing += sl->writes_data;
+		sl->writes_data = true;
+		q->writing++;
+		/*L:741 A write into the host's page cache is a copy: the ring
+		 * would hand it to a kernel worker (file systems such as ext4
+		 * cannot do it without blocking), one at a time per file,
+		 * for the same copy and two context switches more.  So those
+		 * are done here, at once; with ,direct a write is real I/O
+		 * and goes to the ring like a read. */
+		if (!b->disk.direct) {
+			if (!disk_rw(&b->disk, sl->iov, sl->r.n, sl->r.off,
+				     true))
+				sl->r.st = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		/* fall through */
+	case BLK_READ:
 		if (sl->r.len)
 			queue_rw(q, s);
 		break;

@@ -148,20 +148,26 @@ static bool wait_tap(struct virtqueue *vq, struct net *n)
 }
 
 /*L:724 Receive: take a buffer chain, then read a frame into it.  Frames
- * go straight from the tap into the guest's buffers, header first.
- * After a wake-up the tap is read until it is empty (EAGAIN), one
- * frame per buffer, one system call per frame, and only then is the
- * guest interrupted, once for the batch, and the thread sleeps in
- * poll().  While the guest has given us no buffers, vq_get() sleeps
- * (interrupting first) and frames wait in the tap's queue. */
+ * go straight from the tap into the guest's buffers, header first, and
+ * the guest is interrupted once a batch, when the thread is about to
+ * sleep.  How it sleeps depends on the traffic.  A frame now and then
+ * (a ping) is best met by poll() and one read: two system calls.  A
+ * flood is best read until the tap is empty (EAGAIN), one system call a
+ * frame, with no poll() between.  The sign of a flood is a poll() that
+ * did not sleep: frames were waiting already.  So after such a poll()
+ * the thread reads until EAGAIN, and after EAGAIN it polls again.  While
+ * the guest has given us no buffers, vq_get() sleeps (interrupting
+ * first) and frames wait in the tap's queue. */
+#define POLL_SLEPT_US	20
+
 static void net_rx(struct virtqueue *vq)
 {
 	struct net *n = vq->dev->priv;
 	struct iovec iov[VQ_MAX_IOV];
 	int pair = vq->index / 2, head;
-	bool empty = false;		/* the last read found nothing */
+	bool burst = false;		/* read without polling first */
 	unsigned out, in;
-	u64 room;
+	u64 room, t;
 	ssize_t len;
 	u16 one = 1;
 
@@ -174,21 +180,24 @@ static void net_rx(struct virtqueue *vq)
 			return;
 		}
 		for (;;) {
-			if (empty) {
+			if (!burst) {
 				vq_interrupt(vq);
+				t = now_us();
 				if (!wait_tap(vq, n))
 					return;
+				burst = now_us() - t < POLL_SLEPT_US;
 			} else if (vq->stopping) {
 				return;
 			}
 			len = readv(n->tap.fd[pair], iov, in);
 			/* A frame read as the pair was given up is dropped:
 			 * the driver no longer looks at this queue. */
-			empty = len < 0 && errno != EFAULT;
 			if (len >= 0 && pair_active(n, pair))
 				break;
 			if (len >= 0)
 				continue;
+			if (errno != EFAULT)
+				burst = false;
 			/* EFAULT: a frame too big for the buffer, which
 			 * the tap has dropped.  EBADFD: the queue was
 			 * detached as we read. */
