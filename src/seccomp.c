@@ -407,16 +407,15 @@ static void prepare(void)
 	struct sigaction sa = { .sa_sigaction = on_sigsys,
 				.sa_flags = SA_SIGINFO };
 
-	long cpus;
-
 	if (__atomic_exchange_n(&done, true, __ATOMIC_ACQ_REL))
 		return;
 	/* malloc() gives each thread an arena, and the first time it
 	 * needs a ninth it counts the CPUs, to bound them, by opening a
-	 * file in /sys: from a queue thread, which may not.  Its bound
-	 * (eight per CPU) is set here instead, while main can count. */
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	mallopt(M_ARENA_MAX, 8 * (cpus > 0 ? cpus : 1));
+	 * file in /sys: from a queue thread, which may not.  Nor do our
+	 * threads need arenas of their own: they allocate as they start
+	 * (a filter) and hardly ever after, and each arena keeps pages
+	 * resident.  One arena for all, then. */
+	mallopt(M_ARENA_MAX, 1);
 	/* And the first time a thread's arena gives memory back from the
 	 * top of its heap, malloc() reads /proc/sys/vm/overcommit_memory.
 	 * It gives back only what is past the trim threshold, and no
@@ -506,6 +505,10 @@ void seccomp_install(enum thread_class c)
 		     "filter: %s (--no-seccomp runs without, for debugging)",
 		     class_name[c], strerror(-rc));
 	seccomp_release(ctx);
+	/* Building a filter takes memory that is free again now: give
+	 * its pages back (madvise(), or brk() at the top), rather than
+	 * keep them resident for the guest's whole life. */
+	malloc_trim(0);
 	if (c == THREAD_MAIN)
 		handover_set_value("seccomp", "main");
 	verbose("seccomp: %s thread confined", class_name[c]);

@@ -72,6 +72,12 @@ struct aio *aio_new(int fd, unsigned depth, const char **why)
 	return a;
 }
 
+void aio_free(struct aio *a)
+{
+	io_uring_queue_exit(&a->ring);
+	free(a);
+}
+
 bool aio_room(const struct aio *a, unsigned n)
 {
 	return io_uring_sq_space_left(&a->ring) >= n;
@@ -151,6 +157,11 @@ struct aio *aio_new(int fd, unsigned depth, const char **why)
 }
 
 /* Never called without a ring. */
+void aio_free(struct aio *a)
+{
+	(void)a;
+}
+
 bool aio_room(const struct aio *a, unsigned n)
 {
 	(void)a;

@@ -26,6 +26,9 @@ struct aio;
  * a few words, if io_uring cannot be had. */
 struct aio *aio_new(int fd, unsigned depth, const char **why);
 
+/* Close the ring (nothing may be in flight). */
+void aio_free(struct aio *a);
+
 /* Room for @n more requests before the next aio_submit()? */
 bool aio_room(const struct aio *a, unsigned n);
 

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +32,7 @@ struct slot {
 	bool writes_data;	/* a write, a discard or write-zeroes */
 	struct blk_req r;
 	u64 writes;		/* BLK_FLUSH: the count its sync covers */
-	/* BLK_READ, BLK_WRITE: the data buffers, kept for a short
-	 * transfer's remainder; grown as needed, never shrunk. */
-	struct iovec *iov;
-	unsigned cap;
+	struct iovec *iov;	/* the data buffers: blk_queue's iov[] */
 };
 
 struct blk_queue {
@@ -45,6 +43,13 @@ struct blk_queue {
 	int flush_held;		/* a flush waiting for writes, or -1 */
 	int free[DEPTH];	/* a stack of free slots */
 	unsigned nfree;
+	/* Each slot's data buffers (BLK_READ, BLK_WRITE), kept for a
+	 * short transfer's remainder: grown as needed, never shrunk. */
+	struct iovec *iov[DEPTH];
+	unsigned cap[DEPTH];
+	/* Last, and left untouched until used: the free stack hands out
+	 * the same few slots again and again, so a lightly used disk
+	 * keeps only those resident. */
 	struct slot slot[DEPTH];
 };
 
@@ -57,18 +62,20 @@ void blk_aio_init(struct blk *b, int queues, bool want)
 {
 	const char *why = NULL;
 	struct blk_queue *q;
+	struct aio *aio;
 
 	if (!want)
 		return;
 	for (int i = 0; i < queues; i++) {
-		q = calloc(1, sizeof(*q));
+		q = malloc(sizeof(*q));
 		if (!q)
 			errx(EXIT_ERROR, "virtio-blk: out of memory");
-		q->aio = aio_new(b->disk.fd, RING_ENTRIES, &why);
-		if (!q->aio) {
+		aio = aio_new(b->disk.fd, RING_ENTRIES, &why);
+		if (!aio) {
 			/* All queues alike: free what was made. */
 			free(q);
 			while (--i >= 0) {
+				aio_free(b->aio[i]->aio);
 				free(b->aio[i]);
 				b->aio[i] = NULL;
 			}
@@ -76,6 +83,8 @@ void blk_aio_init(struct blk *b, int queues, bool want)
 				"I/O", why);
 			return;
 		}
+		memset(q, 0, offsetof(struct blk_queue, slot));
+		q->aio = aio;
 		q->flush_held = -1;
 		for (int s = 0; s < DEPTH; s++)
 			q->free[q->nfree++] = DEPTH - 1 - s;
@@ -183,19 +192,16 @@ static bool take(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
 	sl->head = head;
 	sl->ops = 0;
 	sl->writes_data = false;
-	if (sl->cap < VQ_MAX_IOV) {
+	if (out + in > q->cap[s]) {
 		/* The data buffers are at most the chain's. */
-		unsigned need = out + in;
+		struct iovec *n = realloc(q->iov[s], (out + in) * sizeof(*n));
 
-		if (need > sl->cap) {
-			struct iovec *n = realloc(sl->iov, need * sizeof(*n));
-
-			if (!n)
-				errx(EXIT_ERROR, "virtio-blk: out of memory");
-			sl->iov = n;
-			sl->cap = need;
-		}
+		if (!n)
+			errx(EXIT_ERROR, "virtio-blk: out of memory");
+		q->iov[s] = n;
+		q->cap[s] = out + in;
 	}
+	sl->iov = q->iov[s];
 	q->busy++;
 	switch (blk_parse(vq->dev, b, iov, out, in, sl->iov, &sl->r)) {
 	case BLK_BROKEN:

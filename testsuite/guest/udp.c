@@ -139,14 +139,19 @@ static int udp_to(const u8 *f, u32 len, u16 port)
  * datagrams to port P (answering ARP and pings) until N came, time=
  * seconds (default 30) passed, or, once one came, none came for idle=
  * ms (default 1000): what a sender lost will not come.  Prints how many
- * came and the guest's time from the first to the last.
+ * came and the guest's time from the first to the last.  With check=1
+ * each payload must be a big-endian sequence number and then bytes
+ * (seq * 7 + i) & 0xff, i its offset; it prints how many were not, and
+ * how many came with a number no higher than the one before.
  */
 void test_udprecv(void)
 {
 	u64 port = port_arg("udprecv"), count = arg_u64("count", 0),
 	    idle = arg_u64("idle", 1000), pkts = 0, bytes = 0, first = 0,
-	    last = 0, dl, quiet, span;
+	    last = 0, dl, quiet, span, bad = 0, back = 0;
+	bool check = arg_u64("check", 0);
 	unsigned held = 0;
+	u32 prev = 0;
 
 	net_start("udprecv", arg("ip"), NULL);
 	quiet = idle * tsc_per_ms();
@@ -173,6 +178,20 @@ void test_udprecv(void)
 			if (!pkts++)
 				first = last;
 			bytes += (u64)n;
+			if (check) {
+				const u8 *d = f + ETH_HLEN +
+					      (f[ETH_HLEN] & 0xf) * 4u + UDP_HLEN;
+				u32 seq = n < 4 ? 0 : (u32)d[0] << 24 |
+					  (u32)d[1] << 16 | (u32)d[2] << 8 | d[3];
+				bool ok = n >= 4;
+
+				for (int i = 4; ok && i < n; i++)
+					ok = d[i] == (u8)(seq * 7 + i);
+				bad += !ok;
+				if (pkts > 1 && seq <= prev && ++back <= 3)
+					printf("udprecv: %u after %u\n", seq, prev);
+				prev = seq;
+			}
 		} else {
 			net_rx_other(f, len);
 		}
@@ -188,5 +207,7 @@ void test_udprecv(void)
 	span = (last - first) * 1000 / tsc_per_ms();
 	printf("udprecv: %lu packets %lu bytes\n", pkts, bytes);
 	printf("udprecv: guest-measured %lu us from first to last\n", span);
+	if (check)
+		printf("udprecv: check %lu bad %lu out of order\n", bad, back);
 	done();
 }

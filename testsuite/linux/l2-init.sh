@@ -300,7 +300,7 @@ mqbench() {
 }
 
 # ---- iobench: the disk and the network, timed in the guest (bench/) ----
-# vda (64 MiB) read and then written whole, 1 MiB direct requests; 32 MiB
+# vda (64 MiB) read and then written whole, 1 MiB direct requests; 8 MiB
 # over TCP to the host's sink on port 5001, and 32 MiB from its source on
 # 5002.  Each timed from /proc/uptime; the host's servers are up before
 # the guest starts.
@@ -314,7 +314,7 @@ iobench() {
 		conv=fsync
 	# The link needs a moment after it is up: the first ping waits.
 	ping -c 1 -W 10 10.0.2.1 >/dev/null || say "MISSING: ping 10.0.2.1"
-	timed tcp-send sh -c 'dd if=/dev/zero bs=64k count=512 | nc 10.0.2.1 5001'
+	timed tcp-send sh -c 'dd if=/dev/zero bs=64k count=128 | nc 10.0.2.1 5001'
 	timed tcp-recv sh -c 'nc 10.0.2.1 5002 | wc -c > /tmp/got'
 	[ "$(cat /tmp/got)" = $((32 << 20)) ] || say "MISSING: tcp-recv got $(cat /tmp/got)"
 	say "IOBENCH-DONE"
