@@ -40,7 +40,7 @@ export LC_ALL=C
 SUITE=bookworm
 # What the rootfs needs beyond minbase: systemd to boot, apt to install
 # the package, and the libraries lguest links with (no network inside).
-INCLUDE=systemd,systemd-sysv,dbus,apt,ca-certificates,libcap-ng0,libseccomp2,libsystemd0,zlib1g
+INCLUDE=systemd,systemd-sysv,dbus,apt,ca-certificates,libcap-ng0,libseccomp2,libsystemd0,liburing2,zlib1g
 CACHE=${LGUEST_TEST_CACHE:-/var/cache/lguest-testsuite}
 ROOTFS=$CACHE/rootfs-$SUITE
 STAMP=$ROOTFS/.lguest-testsuite-rootfs
