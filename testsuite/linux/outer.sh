@@ -63,6 +63,7 @@ sh "$here/mkinitrd.sh" "$initrd" "$here/l1-init.sh" "$modules" "$version" \
 envs=
 for var in LGUEST_SKIP_KERNEL_TEST LGUEST_SKIP_SYSTEM_TEST LGUEST_SKIP_BENCH_TEST \
 	   LGUEST_TEST_CACHE LGUEST_SOAK LGUEST_BOOTBENCH_RUNS LGUEST_MQBENCH_RUNS \
+	   LGUEST_IOBENCH_RUNS \
 	   LGUEST_DEB ASAN_OPTIONS UBSAN_OPTIONS QEMU; do
 	eval "val=\${$var-}"
 	[ -n "$val" ] && envs="$envs $var=$val"
