@@ -21,9 +21,14 @@
 #include "virtio/blk.h"
 
 /* Requests in flight per queue, and the ring's room for their
- * operations (a discard may take one per range). */
+ * operations (a discard may take one per range).  The kernel keeps
+ * twice as many completions as the ring has entries: no more
+ * operations than that are ever in flight (OPS_MAX, the doorbell's read
+ * included), so that none has to wait in the kernel's overflow list and
+ * a submission is never refused for it. */
 #define DEPTH		128
 #define RING_ENTRIES	256
+#define OPS_MAX		(2 * RING_ENTRIES)
 
 /* A request in flight. */
 struct slot {
@@ -39,6 +44,7 @@ struct blk_queue {
 	struct aio *aio;
 	bool wake_armed;	/* the doorbell's read is in the ring */
 	unsigned busy;		/* slots in flight */
+	unsigned ops;		/* operations in flight, the doorbell's not */
 	unsigned writing;	/* ... of which writes, discards, zeroes */
 	int flush_held;		/* a flush waiting for writes, or -1 */
 	int free[DEPTH];	/* a stack of free slots */
@@ -96,6 +102,7 @@ static void queue_rw(struct blk_queue *q, int s)
 {
 	struct slot *sl = &q->slot[s];
 
+	q->ops++;
 	aio_rw(q->aio, sl->iov, sl->r.n, sl->r.off,
 	       sl->r.type == VIRTIO_BLK_T_OUT, TAG(s, 0));
 	sl->ops = 1;
@@ -132,6 +139,7 @@ static void queue_ranges(struct blk *b, struct blk_queue *q, int s)
 				sl->r.st = VIRTIO_BLK_S_IOERR;
 			continue;
 		}
+		q->ops++;
 		aio_fallocate(q->aio, mode, sl->r.r[i].sector * DISK_SECTOR,
 			      len, TAG(s, i));
 		sl->ops++;
@@ -148,6 +156,7 @@ static void queue_flush(struct blk *b, struct blk_queue *q, int s)
 	sl->ops = 0;
 	if (!blk_flush_needed(b, &sl->writes))
 		return;
+	q->ops++;
 	aio_sync(q->aio, TAG(s, 0));
 	sl->ops = 1;
 }
@@ -171,6 +180,13 @@ static void finish(struct virtqueue *vq, struct blk *b, struct blk_queue *q,
 	q->free[q->nfree++] = s;
 }
 
+/* Is there room for one more request, whatever it asks for? */
+static bool room(const struct blk_queue *q)
+{
+	return q->nfree && q->flush_held < 0 &&
+	       q->ops + MAX_RANGE_SEGS + 1 <= OPS_MAX;
+}
+
 /* Take one request off the ring; false if there is none (or no room
  * for it). */
 static bool take(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
@@ -180,7 +196,7 @@ static bool take(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
 	struct slot *sl;
 	int head, s;
 
-	if (!q->nfree || q->flush_held >= 0)
+	if (!room(q))
 		return false;
 	if (!aio_room(q->aio, MAX_RANGE_SEGS))
 		aio_submit(q->aio, false);
@@ -316,10 +332,12 @@ static bool reap(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
 
 	while (aio_reap(q->aio, &tag, &res)) {
 		any = true;
-		if (tag == AIO_TAG_WAKE)
+		if (tag == AIO_TAG_WAKE) {
 			q->wake_armed = false;
-		else
+		} else {
+			q->ops--;
 			done(vq, b, q, tag, res);
+		}
 	}
 	return any;
 }
@@ -355,7 +373,7 @@ void blk_aio_request(struct virtqueue *vq)
 		if (vq->stopping && !q->busy)
 			break;
 
-		can_take = !vq->stopping && q->nfree && q->flush_held < 0;
+		can_take = !vq->stopping && room(q);
 		if (can_take && !vq_may_sleep(vq))
 			continue;
 		if (!can_take)

@@ -5,7 +5,8 @@
  * from where the device is, and the indexes wrapping at 65535 (rng).
  *
  * hblk prints "hblk: KIND status S" per request (0 ok, 1 I/O error, 2
- * unsupported); hevent "hevent: KIND served N used I".
+ * unsupported), or for kind=dflood "hblk: dflood N requests M ok";
+ * hevent "hevent: KIND served N used I".
  */
 #include "virtio.h"
 #include "hostile.h"
@@ -105,6 +106,38 @@ static bool hblk_one(struct vdev *d, struct vq *vq, const char *kind)
 	return true;
 }
 
+/* kind=dflood: as many discards as the ring holds, each of 32 ranges
+ * of a sector, all in flight at once: thousands of fallocate()s for the
+ * device to keep track of.  Prints how many came back, and how many ok. */
+static void hblk_flood(struct vdev *d, struct vq *vq)
+{
+	u64 cap = mr32(d->cfg, 0) | (u64)mr32(d->cfg, 4) << 32;
+	int n = 0, ok = 0;
+
+	if (!(d->features & BIT(VIRTIO_BLK_F_DISCARD)))
+		fail("hblk: DISCARD not offered");
+	for (;;) {
+		struct blk_hdr *h = alloc(sizeof(*h), 16);
+		struct range *r = alloc(16 * 32, 16);
+		u8 *st = alloc(1, 1);
+		struct vbuf b[3] = { { h, sizeof(*h), false },
+				     { r, 16 * 32, false }, { st, 1, true } };
+
+		h->type = VIRTIO_BLK_T_DISCARD;
+		for (int i = 0; i < 32; i++)
+			r[i] = (struct range){ (n * 32ULL + i) % cap, 1, 0 };
+		*st = 0xee;
+		if (vq_add(vq, b, 3, st) < 0)
+			break;
+		n++;
+	}
+	vq_kick(vq);
+	for (int i = 0; i < n; i++)
+		ok += *(u8 *)vq_wait(vq, NULL) == 0;
+	printf("hblk: dflood %d requests %d ok dev 0x%02x\n", n, ok,
+	       vdev_status(d));
+}
+
 /* kind=all: every kind, one after the other, on one boot. */
 void test_hblk(void)
 {
@@ -120,6 +153,8 @@ void test_hblk(void)
 	if (!strcmp(kind, "all")) {
 		for (size_t i = 0; i < ARRAY_SIZE(hblk_kinds); i++)
 			hblk_one(d, vq, hblk_kinds[i]);
+	} else if (!strcmp(kind, "dflood")) {
+		hblk_flood(d, vq);
 	} else if (!hblk_one(d, vq, kind)) {
 		fail("hblk: unknown kind=%s", kind);
 	}
