@@ -507,9 +507,15 @@ void seccomp_install(enum thread_class c)
 	seccomp_release(ctx);
 	/* Building a filter takes memory that is free again now: give
 	 * its pages back (madvise(), or brk() at the top), rather than
-	 * keep them resident for the guest's whole life. */
-	malloc_trim(0);
-	if (c == THREAD_MAIN)
+	 * keep them resident for the guest's whole life.  From the main
+	 * thread only: in a thread whose C library malloc() was never
+	 * used (all of them under AddressSanitizer, whose malloc() is its
+	 * own), malloc_trim() would set that malloc() up and tie the
+	 * thread to its arena uncounted, and the C library then fails an
+	 * assertion as the second such thread exits. */
+	if (c == THREAD_MAIN) {
+		malloc_trim(0);
 		handover_set_value("seccomp", "main");
+	}
 	verbose("seccomp: %s thread confined", class_name[c]);
 }
