@@ -53,8 +53,13 @@ struct aio *aio_new(int fd, unsigned depth, const char **why)
 		return NULL;
 	}
 	/* The ring's descriptor is close-on-exec: a reboot makes a new
-	 * one, as it makes everything else. */
-	r = io_uring_queue_init(depth, &a->ring, 0);
+	 * one, as it makes everything else.  SUBMIT_ALL (Linux 5.18): an
+	 * operation that fails as it is submitted completes with its
+	 * error, and the rest are still submitted, none left behind in
+	 * the ring to fill it up. */
+	r = io_uring_queue_init(depth, &a->ring, IORING_SETUP_SUBMIT_ALL);
+	if (r == -EINVAL)
+		r = io_uring_queue_init(depth, &a->ring, 0);
 	if (r < 0) {
 		*why = r == -ENOSYS ? "the kernel has no io_uring" :
 		       r == -EPERM ? "io_uring is not permitted here" :
@@ -87,9 +92,14 @@ static struct io_uring_sqe *sqe(struct aio *a, u64 tag)
 {
 	struct io_uring_sqe *s = io_uring_get_sqe(&a->ring);
 
-	/* aio_room() was asked first: running out is a bug here. */
+	/* aio_room() was asked first, but on a kernel without SUBMIT_ALL
+	 * a failed submission leaves the rest queued: submit them. */
+	if (!s) {
+		io_uring_submit(&a->ring);
+		s = io_uring_get_sqe(&a->ring);
+	}
 	if (!s)
-		abort();
+		errx(EXIT_ERROR, "io_uring: the submission ring stays full");
 	io_uring_sqe_set_data64(s, tag);
 	return s;
 }
