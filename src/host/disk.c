@@ -65,33 +65,41 @@ static bool write_zeroes(struct disk *d, u64 off, u64 len)
 
 bool disk_punch(struct disk *d, u64 off, u64 len)
 {
-	return fallocate(d->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			 off, len) == 0;
+	return fallocate(d->fd, DISK_PUNCH_MODE, off, len) == 0;
 }
 
 /* The file system is asked for zeroes (a hole, if unmapping is allowed)
  * and they are written only where it does not know how.  A file system
  * without ZERO_RANGE is asked once, not once a request. */
-bool disk_zero(struct disk *d, u64 off, u64 len, bool unmap)
+int disk_zero_mode(const struct disk *d, bool unmap)
 {
-	int mode;
-
 	/* can_zero only ever goes from true to false, but several queue
 	 * threads may look at it while one clears it: atomic accesses. */
 	if (unmap && d->can_punch)
-		mode = FALLOC_FL_PUNCH_HOLE;
-	else if (__atomic_load_n(&d->can_zero, __ATOMIC_RELAXED))
-		mode = FALLOC_FL_ZERO_RANGE;
-	else
-		mode = 0;
-	if (mode && fallocate(d->fd, mode | FALLOC_FL_KEEP_SIZE, off,
-			      len) == 0)
+		return DISK_PUNCH_MODE;
+	if (__atomic_load_n(&d->can_zero, __ATOMIC_RELAXED))
+		return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	return 0;
+}
+
+bool disk_zero_after(struct disk *d, int mode, int err, u64 off, u64 len)
+{
+	if (mode && !err)
 		return true;
-	if (mode == FALLOC_FL_ZERO_RANGE && errno == EOPNOTSUPP)
+	if ((mode & FALLOC_FL_ZERO_RANGE) && err == EOPNOTSUPP)
 		__atomic_store_n(&d->can_zero, false, __ATOMIC_RELAXED);
-	if (mode && errno != EOPNOTSUPP)
+	if (mode && err != EOPNOTSUPP)
 		return false;
 	return write_zeroes(d, off, len);
+}
+
+bool disk_zero(struct disk *d, u64 off, u64 len, bool unmap)
+{
+	int mode = disk_zero_mode(d, unmap), err = 0;
+
+	if (mode && fallocate(d->fd, mode, off, len) < 0)
+		err = errno;
+	return disk_zero_after(d, mode, err, off, len);
 }
 
 bool disk_sync(struct disk *d)

@@ -8,6 +8,7 @@
 #ifndef LGUEST_HOST_DISK_H
 #define LGUEST_HOST_DISK_H
 
+#include <linux/falloc.h>
 #include <sys/uio.h>
 
 #include "lguest.h"
@@ -45,6 +46,14 @@ bool disk_punch(struct disk *d, u64 off, u64 len);
 
 /* Make [@off, @off + @len) read as zeroes, as a hole if @unmap allows. */
 bool disk_zero(struct disk *d, u64 off, u64 len, bool unmap);
+
+/* disk_zero() in two steps, for a caller that does the fallocate()
+ * itself (io_uring): the mode to ask for (0: the file system knows
+ * none, write the zeroes), then, given how it ended (0 or an errno),
+ * the rest: written the slow way where the file system could not. */
+#define DISK_PUNCH_MODE		(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
+int disk_zero_mode(const struct disk *d, bool unmap);
+bool disk_zero_after(struct disk *d, int mode, int err, u64 off, u64 len);
 
 /* Everything written so far, on stable storage. */
 bool disk_sync(struct disk *d);

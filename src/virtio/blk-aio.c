@@ -10,9 +10,7 @@
  * used ring, and interrupts the guest once for the batch, when it has
  * nothing left to do but sleep.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +35,7 @@ struct slot {
 	bool writes_data;	/* a write, a discard or write-zeroes */
 	struct blk_req r;
 	u64 writes;		/* BLK_FLUSH: the count its sync covers */
-	struct iovec *iov;	/* the data buffers: blk_queue's iov[] */
+	int mode[MAX_RANGE_SEGS];	/* BLK_RANGES: each one's fallocate() */
 };
 
 struct blk_queue {
@@ -103,45 +101,36 @@ static void queue_rw(struct blk_queue *q, int s)
 	struct slot *sl = &q->slot[s];
 
 	q->ops++;
-	aio_rw(q->aio, sl->iov, sl->r.n, sl->r.off,
+	aio_rw(q->aio, q->iov[s], sl->r.n, sl->r.off,
 	       sl->r.type == VIRTIO_BLK_T_OUT, TAG(s, 0));
 	sl->ops = 1;
-}
-
-/* The fallocate() mode for a range, as disk_zero() and disk_punch()
- * would choose it; 0 where the file system cannot (write-zeroes then
- * falls back to writing, synchronously: that is rare). */
-static int range_mode(struct blk *b, const struct blk_req *r, unsigned i)
-{
-	if (r->type == VIRTIO_BLK_T_DISCARD ||
-	    ((r->r[i].flags & 1) && b->disk.can_punch))
-		return FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-	if (__atomic_load_n(&b->disk.can_zero, __ATOMIC_RELAXED))
-		return FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	return 0;
 }
 
 static void queue_ranges(struct blk *b, struct blk_queue *q, int s)
 {
 	struct slot *sl = &q->slot[s];
-	u64 len;
-	int mode;
+	u64 off, len;
+	int *mode;
 
 	sl->ops = 0;
 	for (unsigned i = 0; i < sl->r.nr; i++) {
+		off = sl->r.r[i].sector * DISK_SECTOR;
 		len = (u64)sl->r.r[i].num_sectors * DISK_SECTOR;
+		mode = &sl->mode[i];
 		if (!len)
 			continue;
-		mode = range_mode(b, &sl->r, i);
-		if (!mode) {
-			if (!disk_zero(&b->disk, sl->r.r[i].sector * DISK_SECTOR,
-				       len, false))
+		/* As disk_punch() and disk_zero() would; where the file
+		 * system knows no way, zeroes are written here and now
+		 * (that is rare). */
+		*mode = sl->r.type == VIRTIO_BLK_T_DISCARD ? DISK_PUNCH_MODE :
+			disk_zero_mode(&b->disk, sl->r.r[i].flags & 1);
+		if (!*mode) {
+			if (!disk_zero_after(&b->disk, 0, 0, off, len))
 				sl->r.st = VIRTIO_BLK_S_IOERR;
 			continue;
 		}
 		q->ops++;
-		aio_fallocate(q->aio, mode, sl->r.r[i].sector * DISK_SECTOR,
-			      len, TAG(s, i));
+		aio_fallocate(q->aio, *mode, off, len, TAG(s, i));
 		sl->ops++;
 	}
 }
@@ -217,9 +206,8 @@ static bool take(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
 		q->iov[s] = n;
 		q->cap[s] = out + in;
 	}
-	sl->iov = q->iov[s];
 	q->busy++;
-	switch (blk_parse(vq->dev, b, iov, out, in, sl->iov, &sl->r)) {
+	switch (blk_parse(vq->dev, b, iov, out, in, q->iov[s], &sl->r)) {
 	case BLK_BROKEN:
 		q->busy--;
 		q->free[q->nfree++] = s;
@@ -236,7 +224,7 @@ static bool take(struct virtqueue *vq, struct blk *b, struct blk_queue *q)
 		 * are done here, at once; with ,direct a write is real I/O
 		 * and goes to the ring like a read. */
 		if (!b->disk.direct) {
-			if (!disk_rw(&b->disk, sl->iov, sl->r.n, sl->r.off,
+			if (!disk_rw(&b->disk, q->iov[s], sl->r.n, sl->r.off,
 				     true))
 				sl->r.st = VIRTIO_BLK_S_IOERR;
 			break;
@@ -280,10 +268,10 @@ static void done(struct virtqueue *vq, struct blk *b, struct blk_queue *q,
 		/* A short transfer inside the capacity goes on from where
 		 * it stopped; none at all means the file shrank. */
 		if (res > 0 && (u64)res < sl->r.len) {
-			struct iovec *iov = sl->iov;
+			struct iovec *iov = q->iov[s];
 
 			sl->r.n = iov_advance(&iov, sl->r.n, res);
-			memmove(sl->iov, iov, sl->r.n * sizeof(*iov));
+			memmove(q->iov[s], iov, sl->r.n * sizeof(*iov));
 			sl->r.off += res;
 			sl->r.len -= res;
 			sl->r.used += sl->r.type == VIRTIO_BLK_T_IN ? res : 0;
@@ -303,21 +291,19 @@ static void done(struct virtqueue *vq, struct blk *b, struct blk_queue *q,
 		else
 			blk_synced(b, sl->writes);
 		break;
-	default:		/* a range of a discard or write-zeroes */
-		if (res == -EOPNOTSUPP && sl->r.type ==
-		    VIRTIO_BLK_T_WRITE_ZEROES) {
-			unsigned i = TAG_OP(tag);
-
-			__atomic_store_n(&b->disk.can_zero, false,
-					 __ATOMIC_RELAXED);
-			res = disk_zero(&b->disk,
-					sl->r.r[i].sector * DISK_SECTOR,
-					(u64)sl->r.r[i].num_sectors *
-					DISK_SECTOR, false) ? 0 : -EIO;
-		}
+	case VIRTIO_BLK_T_DISCARD:
 		if (res < 0)
 			sl->r.st = VIRTIO_BLK_S_IOERR;
 		break;
+	default: {		/* a range of a write-zeroes */
+		const struct blk_range *r = &sl->r.r[TAG_OP(tag)];
+
+		if (!disk_zero_after(&b->disk, sl->mode[TAG_OP(tag)], -res,
+				     r->sector * DISK_SECTOR,
+				     (u64)r->num_sectors * DISK_SECTOR))
+			sl->r.st = VIRTIO_BLK_S_IOERR;
+		break;
+	}
 	}
 	if (!--sl->ops)
 		finish(vq, b, q, s);

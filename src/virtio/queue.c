@@ -253,14 +253,10 @@ int vq_get(struct virtqueue *vq, struct iovec *iov, unsigned *out,
 			return -1;
 		if (p)
 			return vq_try_get(vq, iov, out, in);
-
-		vq_interrupt(vq);
-		notify_enable(vq, true);
-		mb();
-		p = pending(vq);
-		if (p == 0 && !vq->stopping)
+		if (vq_may_sleep(vq)) {
 			vq_wait_kick(vq);
-		notify_enable(vq, false);
+			vq_woken(vq);
+		}
 	}
 }
 
